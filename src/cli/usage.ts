@@ -1,0 +1,30 @@
+/** Thrown for a command line that does not parse; printed with the command's help hint, exit code 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const MAIN_HELP = `causeway — reach hosts inside a private network from the cloud, over mutual-TLS gRPC,
+with no inbound port on the private side.
+
+Usage: causeway <command> [options]
+
+Programs:
+  server      the tunnel server (CA front, ACLs, relay, audit)        causeway server --config server.yaml
+  agent       runs in the private network, dials allowlisted hosts    causeway agent --config agent.yaml
+  client      a local HTTP CONNECT proxy into the tunnel              causeway client --config client.yaml
+
+Admin:
+  ca init             create the trust domain's root and intermediate CA
+  identity create     register an agent or client identity and write its credential file
+  identity list|show|disable|enable
+  quickstart          everything on this machine: a real git clone through the tunnel
+
+Run 'causeway <command> --help' for a command's options.
+Environment: CAUSEWAY_LOG_LEVEL (debug|info|warn|error, default info). Logs go to stderr as JSON lines.
+`;

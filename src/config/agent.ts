@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { dialAddressSchema, listenAddressSchema } from './address.js';
+import { expecting } from './describe-value.js';
+import { durationSchema } from './duration.js';
+import type { Frozen } from './freeze.js';
+import { dnsNameSchema, hostSchema, ipSchema } from './host.js';
+import { integerSchema } from './integer.js';
+import { loadConfigFile } from './load.js';
+import { withPathFields } from './path-fields.js';
+import { portListSchema } from './ports.js';
+
+const SECOND = 1_000;
+const MAX_COUNT = 1_000_000;
+
+/**
+ * One allowlist entry: an exact DNS name or IP literal (canonicalised) and its ports; matches
+ * {@link AllowEntry} from `policy/allowlist`.
+ */
+export const allowEntrySchema = z.strictObject({
+  host: hostSchema,
+  ports: portListSchema,
+  /** Let this name dial a loopback address it resolves to. */
+  allowLoopback: z.boolean({ error: expecting('true or false') }).default(false),
+});
+
+/** `dns:` of the agent. */
+export const agentDnsSchema = z.strictObject({
+  /** Static name → IP map consulted before the system resolver; names canonicalised. */
+  hosts: z.record(dnsNameSchema, ipSchema).default(() => ({})),
+});
+
+/** `limits:` of the agent. */
+export const agentLimitsSchema = z.strictObject({
+  dialTimeout: durationSchema({ min: 1, max: 10 * 60 * SECOND }).prefault('10s'),
+  maxTunnels: integerSchema(1, MAX_COUNT).default(1000),
+});
+
+/**
+ * `agent.yaml`:
+ * ```yaml
+ * credentials: ./agent.json     # relative to this file
+ * server: 127.0.0.1:8443        # optional override of the credential's server address
+ * admin: 127.0.0.1:0            # optional
+ * allow:                        # default deny
+ *   - host: gitlab.internal.acme.net
+ *     ports: [443, 22, "8000-8100"]
+ * dns: { hosts: { git.demo.internal: 127.0.0.1 } }
+ * limits: { dialTimeout: 10s, maxTunnels: 1000 }
+ * ```
+ */
+export const agentConfigSchema = withPathFields(
+  z.strictObject({
+    credentials: z.string({ error: expecting('a path to the credential file') }).min(1, { error: 'expected a path to the credential file' }),
+    server: dialAddressSchema.optional(),
+    admin: listenAddressSchema.optional(),
+    allow: z.array(allowEntrySchema, { error: expecting('a list of allowed hosts') }).default(() => []),
+    dns: agentDnsSchema.prefault({}),
+    limits: agentLimitsSchema.prefault({}),
+  }),
+  ['credentials'],
+);
+
+/** A validated, frozen agent config (`credentials` absolute; durations in ms). */
+export type AgentConfig = Frozen<z.output<typeof agentConfigSchema>>;
+
+/** What an agent config may be written as, before defaults and parsing. */
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
+
+/** Loads and validates an agent config file; see {@link loadConfigFile}. */
+export function loadAgentConfig(file: string): AgentConfig {
+  return loadConfigFile(file, agentConfigSchema);
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { listenAddressSchema } from './address.js';
+import { aclRuleSchema } from './acl-rule.js';
+import { expecting } from './describe-value.js';
+import { durationSchema } from './duration.js';
+import type { Frozen } from './freeze.js';
+import { hostSchema } from './host.js';
+import { integerSchema } from './integer.js';
+import { loadConfigFile } from './load.js';
+import { withPathFields } from './path-fields.js';
+
+const SECOND = 1_000;
+const DAY = 86_400_000;
+const MAX_COUNT = 1_000_000;
+
+/** `limits:` of the server. */
+export const serverLimitsSchema = z.strictObject({
+  /** Concurrent tunnel streams one identity may hold. */
+  maxStreamsPerIdentity: integerSchema(1, MAX_COUNT).default(1000),
+  /** How long the server waits for an agent to answer a dial. */
+  dialTimeout: durationSchema({ min: 1, max: 10 * 60 * SECOND }).prefault('10s'),
+  /** Dials waiting for an agent at once. */
+  maxPendingDials: integerSchema(1, MAX_COUNT).default(1000),
+});
+
+/**
+ * `server.yaml`:
+ * ```yaml
+ * listen: 127.0.0.1:8443        # gRPC over mTLS; port 0 = pick one
+ * admin: 127.0.0.1:0            # optional admin HTTP; omit to disable
+ * dataDir: ./data               # relative to this file; holds ca/ and identities.json
+ * serverNames: [localhost, 127.0.0.1, ::1]
+ * certLifetime: 24h             # 5s to 30d
+ * acl: []                       # default deny
+ * limits: { maxStreamsPerIdentity: 1000, dialTimeout: 10s, maxPendingDials: 1000 }
+ * ```
+ */
+export const serverConfigSchema = withPathFields(
+  z.strictObject({
+    listen: listenAddressSchema.prefault('127.0.0.1:8443'),
+    admin: listenAddressSchema.optional(),
+    dataDir: z.string({ error: expecting('a directory path') }).min(1, { error: 'expected a directory path' }).default('./data'),
+    serverNames: z
+      .array(hostSchema, { error: expecting('a list of DNS names and IP addresses') })
+      .min(1, { error: 'expected at least one name' })
+      .prefault(['localhost', '127.0.0.1', '::1']),
+    certLifetime: durationSchema({ min: 5 * SECOND, max: 30 * DAY }).prefault('24h'),
+    acl: z.array(aclRuleSchema, { error: expecting('a list of acl rules') }).default(() => []),
+    limits: serverLimitsSchema.prefault({}),
+  }),
+  ['dataDir'],
+);
+
+/** A validated, frozen server config (`dataDir` absolute; durations in ms). */
+export type ServerConfig = Frozen<z.output<typeof serverConfigSchema>>;
+
+/** What a server config may be written as, before defaults and parsing. */
+export type ServerConfigInput = z.input<typeof serverConfigSchema>;
+
+/** Loads and validates a server config file; see {@link loadConfigFile}. */
+export function loadServerConfig(file: string): ServerConfig {
+  return loadConfigFile(file, serverConfigSchema);
+}

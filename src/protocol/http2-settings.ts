@@ -1,0 +1,28 @@
+import type { Settings } from 'node:http2';
+
+/**
+ * HTTP/2 settings chosen on purpose: per-stream windows bound the memory one stalled tunnel can pin
+ * (a stalled reader holds at most one stream window in each process), while the connection window is
+ * large enough that stalled streams never starve their neighbours.
+ */
+export const STREAM_WINDOW_BYTES = 1024 * 1024;
+export const CONNECTION_WINDOW_BYTES = 64 * 1024 * 1024;
+/** One socket read (≤ 64 KiB) plus its message and frame prefixes fits in a single HTTP/2 DATA frame. */
+export const MAX_FRAME_BYTES = 64 * 1024 + 64;
+export const MAX_HEADER_LIST_BYTES = 16 * 1024;
+
+export function http2Settings(maxConcurrentStreams: number): Settings {
+  return {
+    enablePush: false,
+    initialWindowSize: STREAM_WINDOW_BYTES,
+    maxFrameSize: MAX_FRAME_BYTES,
+    maxConcurrentStreams,
+    maxHeaderListSize: MAX_HEADER_LIST_BYTES,
+  };
+}
+
+/**
+ * Memory node's HTTP/2 layer may hold for one session, in MiB (node's default, 10, is reached with a
+ * few dozen busy tunnels and then refuses new streams).
+ */
+export const MAX_SESSION_MEMORY_MIB = 512;

@@ -1,0 +1,40 @@
+import type { Http2Session } from 'node:http2';
+
+export interface KeepaliveOptions {
+  intervalMs: number;
+  timeoutMs: number;
+  onDead: (reason: string) => void;
+}
+
+/**
+ * Sends HTTP/2 PINGs on an otherwise idle session and declares the peer dead when one goes unanswered
+ * past its deadline, so a black-holed connection is found instead of looking alive forever.
+ */
+export function startKeepalive(session: Http2Session, options: KeepaliveOptions): () => void {
+  let deadline: NodeJS.Timeout | undefined;
+  const interval = setInterval(() => {
+    if (session.destroyed || deadline) return;
+    deadline = setTimeout(() => {
+      stop();
+      options.onDead(`no PING answer within ${options.timeoutMs} ms`);
+    }, options.timeoutMs);
+    deadline.unref();
+    const sent = session.ping((err) => {
+      if (deadline) clearTimeout(deadline);
+      deadline = undefined;
+      if (err && !session.destroyed) options.onDead(`PING failed: ${err.message}`);
+    });
+    if (!sent && deadline) {
+      clearTimeout(deadline);
+      deadline = undefined;
+    }
+  }, options.intervalMs);
+  interval.unref();
+  const stop = (): void => {
+    clearInterval(interval);
+    if (deadline) clearTimeout(deadline);
+    deadline = undefined;
+  };
+  session.once('close', stop);
+  return stop;
+}

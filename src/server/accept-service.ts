@@ -1,0 +1,37 @@
+import type { CallHandler } from '../protocol/grpc-server.js';
+import { decodeFrame } from '../protocol/frames.js';
+import { readFirstMessage } from '../protocol/first-message.js';
+import { GrpcError, GrpcStatus } from '../protocol/grpc-status.js';
+import { MessageReader } from '../protocol/message-framing.js';
+import type { ServerContext } from './context.js';
+import { authenticatePeer, peerAddress } from './peer.js';
+
+const MAX_FRAME_MESSAGE_BYTES = 1024 * 1024;
+
+/** Tunnel.Accept: an agent answers one dial request; its first frame is `opened` naming the dial. */
+export function acceptHandler(ctx: ServerContext): CallHandler {
+  return async (call) => {
+    let identity: string;
+    try {
+      identity = authenticatePeer(call, ctx.trustDomain, 'agent').identity;
+    } catch (err) {
+      const e = err as GrpcError;
+      ctx.audit.record({ type: 'deny', layer: 'authn', identity: 'unknown', reason: e.message, source: peerAddress(call) });
+      call.finish(e.status, e.message);
+      return;
+    }
+    const reader = new MessageReader(MAX_FRAME_MESSAGE_BYTES);
+    try {
+      const frame = decodeFrame(await readFirstMessage(call.stream, reader, ctx.limits.handshakeTimeoutMs));
+      if (frame.kind.case !== 'opened' || !frame.kind.value.dialId) {
+        throw new GrpcError(GrpcStatus.INVALID_ARGUMENT, 'the first frame of Accept must be opened with a dial id');
+      }
+      if (!ctx.pending.answer(frame.kind.value.dialId, identity, { opened: frame.kind.value, call, reader })) {
+        throw new GrpcError(GrpcStatus.NOT_FOUND, 'no such dial is waiting');
+      }
+    } catch (err) {
+      const e = err instanceof GrpcError ? err : new GrpcError(GrpcStatus.INVALID_ARGUMENT, 'malformed frame');
+      call.finish(e.status, e.message);
+    }
+  };
+}

@@ -1,0 +1,44 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Logger } from '../log/logger.js';
+import type { CertificateAuthority } from '../pki/ca.js';
+import type { Acl } from '../policy/acl.js';
+import type { IdentityRegistry } from '../registry/identity-registry.js';
+import type { AgentRegistry } from './agent-registry.js';
+import type { PendingDials } from './pending-dials.js';
+import type { Relay } from './relay.js';
+
+/** A live tunnel as the server tracks it, so policy changes can end it. */
+export interface LiveTunnel {
+  id: string;
+  client: string;
+  agent: string;
+  instanceId: string;
+  target: string;
+  host: string;
+  port: number;
+  startedAt: number;
+  relay: Relay;
+}
+
+export interface ServerLimits {
+  maxStreamsPerIdentity: number;
+  dialTimeoutMs: number;
+  handshakeTimeoutMs: number;
+}
+
+/** What the server's handlers share. */
+export interface ServerContext {
+  trustDomain: string;
+  audience: string;
+  certLifetimeMs: number;
+  ca: CertificateAuthority;
+  registry: IdentityRegistry;
+  agents: AgentRegistry;
+  pending: PendingDials;
+  acl: Acl;
+  audit: AuditLog;
+  log: Logger;
+  limits: ServerLimits;
+  tunnels: Map<string, LiveTunnel>;
+  streamsByIdentity: Map<string, number>;
+}

@@ -1,0 +1,82 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { AuthError } from '../auth/errors.js';
+import { MemoryReplayCache } from '../auth/replay-cache.js';
+import { verifyIssuanceToken } from '../auth/verify-issuance-token.js';
+import { parseAndVerifyCsr } from '../pki/csr.js';
+import { PkiError } from '../pki/errors.js';
+import { IssueCertificateRequestSchema, IssueCertificateResponseSchema } from '../protocol/gen/causeway/v1/identity_pb.js';
+import type { CallHandler } from '../protocol/grpc-server.js';
+import { GrpcError, GrpcStatus } from '../protocol/grpc-status.js';
+import type { ServerContext } from './context.js';
+import { peerAddress } from './peer.js';
+
+const MAX_REQUEST_BYTES = 64 * 1024;
+
+/**
+ * Identity.IssueCertificate: a service-account JWT bound to a fresh key's CSR buys a short-lived leaf
+ * whose names come from the registry, never from the CSR.
+ */
+export function issueCertificateHandler(ctx: ServerContext): CallHandler {
+  const replay = new MemoryReplayCache();
+  return async (call) => {
+    const source = peerAddress(call);
+    try {
+      const request = fromBinary(IssueCertificateRequestSchema, await call.readUnary(MAX_REQUEST_BYTES));
+      const csr = await parseAndVerifyCsr(request.csrDer);
+      ctx.registry.refresh();
+      const verified = await verifyIssuanceToken(request.token, {
+        audience: ctx.audience,
+        csrThumbprint: csr.thumbprint,
+        replay,
+        lookupKey: (kid) => {
+          const found = ctx.registry.findKey(kid);
+          return found ? { identity: found.record.name, publicJwk: found.key.publicJwk, enabled: found.record.enabled } : undefined;
+        },
+      });
+      const record = ctx.registry.get(verified.identity)!;
+      ctx.audit.record({ type: 'token.accepted', identity: verified.identity, keyId: verified.keyId, source });
+      const now = new Date();
+      const leaf = await ctx.ca.issueLeaf({
+        publicKey: csr.publicKey,
+        identity: record.name,
+        role: record.role,
+        lifetimeMs: ctx.certLifetimeMs,
+        now,
+      });
+      ctx.audit.record({
+        type: 'certificate.issued',
+        identity: record.name,
+        role: record.role,
+        serial: leaf.serialHex,
+        notAfter: leaf.notAfter.toISOString(),
+      });
+      ctx.log.info({ identity: record.name, serial: leaf.serialHex, notAfter: leaf.notAfter }, 'certificate issued');
+      const lifetime = leaf.notAfter.getTime() - now.getTime();
+      const response = create(IssueCertificateResponseSchema, {
+        certificateDer: leaf.certDer,
+        chainDer: [ctx.ca.intermediateDer],
+        trustBundleDer: [ctx.ca.rootDer],
+        notAfterMs: BigInt(leaf.notAfter.getTime()),
+        refreshAtMs: BigInt(now.getTime() + Math.floor((lifetime * 2) / 3)),
+        identity: record.name,
+      });
+      call.writeMessage(toBinary(IssueCertificateResponseSchema, response));
+      call.finish(GrpcStatus.OK);
+    } catch (err) {
+      const { status, message, code } = toStatus(err);
+      ctx.audit.record({ type: 'token.rejected', code, reason: message, source });
+      ctx.log.warn({ code, reason: message, source }, 'certificate refused');
+      call.finish(status, message);
+    }
+  };
+}
+
+function toStatus(err: unknown): { status: GrpcError['status']; message: string; code: string } {
+  if (err instanceof AuthError) {
+    const status = err.code === 'ERR_IDENTITY_DISABLED' ? GrpcStatus.PERMISSION_DENIED : GrpcStatus.UNAUTHENTICATED;
+    return { status, message: err.message, code: err.code };
+  }
+  if (err instanceof PkiError) return { status: GrpcStatus.INVALID_ARGUMENT, message: err.message, code: err.code };
+  if (err instanceof GrpcError) return { status: err.status, message: err.message, code: 'ERR_GRPC' };
+  return { status: GrpcStatus.INVALID_ARGUMENT, message: 'malformed request', code: 'ERR_MALFORMED' };
+}

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadAgentConfig } from '../../../src/config/agent.js';
+import { loadClientConfig } from '../../../src/config/client.js';
+import { loadServerConfig } from '../../../src/config/server.js';
+import { tempDir } from './temp-dir.js';
+
+const tmp = tempDir();
+
+describe('server config', () => {
+  it('reads the documented example', () => {
+    const file = tmp.write(
+      'server.yaml',
+      `listen: 127.0.0.1:8443
+admin: 127.0.0.1:0
+dataDir: ./data
+serverNames: [localhost, 127.0.0.1, Tunnel.Example.com.]
+certLifetime: 24h
+acl:
+  - clients: [ci@clients.acme.causeway]
+    agents: [acme-onprem@agents.acme.causeway]
+    destinations: ["gitlab.internal.acme.net:443"]
+  - clients: ["*@clients.acme.causeway"]
+    agents: ["*"]
+limits: { maxStreamsPerIdentity: 50, dialTimeout: 2s, maxPendingDials: 10 }
+`,
+    );
+    assert.deepEqual(loadServerConfig(file), {
+      listen: { host: '127.0.0.1', port: 8443 },
+      admin: { host: '127.0.0.1', port: 0 },
+      dataDir: `${tmp.dir}/data`,
+      serverNames: ['localhost', '127.0.0.1', 'tunnel.example.com'],
+      certLifetime: 86_400_000,
+      acl: [
+        { clients: ['ci@clients.acme.causeway'], agents: ['acme-onprem@agents.acme.causeway'], destinations: ['gitlab.internal.acme.net:443'] },
+        { clients: ['*@clients.acme.causeway'], agents: ['*'] },
+      ],
+      limits: { maxStreamsPerIdentity: 50, dialTimeout: 2_000, maxPendingDials: 10 },
+    });
+  });
+
+  const invalid: ReadonlyArray<readonly [string, string, string]> = [
+    ['certLifetime too short', 'certLifetime: 1s', 'certLifetime: expected a duration from 5s to 30d, got "1s"'],
+    ['empty serverNames', 'serverNames: []', 'serverNames: expected at least one name'],
+    ['bad serverName', 'serverNames: ["bad name"]', 'serverNames[0]: expected a host name or IP address, got "bad name"'],
+    ['acl rule without agents', 'acl: [{ clients: [a] }]', 'acl[0].agents: required'],
+    ['acl rule with no clients', 'acl: [{ clients: [], agents: [b] }]', 'acl[0].clients: expected at least one client identity or pattern'],
+    ['identity pattern with a space', 'acl: [{ clients: ["a b"], agents: [b] }]', 'acl[0].clients[0]: expected an identity or "*" pattern, like "ci@clients.acme.causeway" or "*@clients.acme.causeway", got "a b"'],
+    ['bad destination', 'acl: [{ clients: [a], agents: [b], destinations: ["gitlab"] }]', 'acl[0].destinations[0]: expected a destination like "gitlab.internal.acme.net:443", "*.acme.net:443" or "host:*", got "gitlab"'],
+    ['empty destinations', 'acl: [{ clients: [a], agents: [b], destinations: [] }]', 'acl[0].destinations: expected at least one destination; omit the key to allow any'],
+    ['limit zero', 'limits: { maxPendingDials: 0 }', 'limits.maxPendingDials: expected an integer from 1 to 1000000, got 0'],
+    ['limit fractional', 'limits: { maxStreamsPerIdentity: 1.5 }', 'limits.maxStreamsPerIdentity: expected an integer from 1 to 1000000, got 1.5'],
+  ];
+  for (const [name, yaml, message] of invalid) {
+    it(`refuses ${name}`, () => {
+      const file = tmp.write('server-bad.yaml', `${yaml}\n`);
+      assert.throws(() => loadServerConfig(file), { message: `${file}: ${message}` });
+    });
+  }
+});
+
+describe('agent config', () => {
+  it('reads the documented example, canonicalising hosts and ports', () => {
+    const file = tmp.write(
+      'agent.yaml',
+      `credentials: ./agent.json
+server: 127.0.0.1:8443
+admin: 127.0.0.1:0
+allow:
+  - host: GitLab.internal.acme.net.
+    ports: [443, 22]
+  - host: "0x7f000001"
+    ports: ["8000-8100", "9000"]
+    allowLoopback: true
+dns:
+  hosts: { git.demo.internal: "127.1", Other.Internal: "::ffff:10.0.0.1" }
+limits: { dialTimeout: 10s, maxTunnels: 1000 }
+`,
+    );
+    assert.deepEqual(loadAgentConfig(file), {
+      credentials: `${tmp.dir}/agent.json`,
+      server: { host: '127.0.0.1', port: 8443 },
+      admin: { host: '127.0.0.1', port: 0 },
+      allow: [
+        { host: 'gitlab.internal.acme.net', ports: [{ first: 443, last: 443 }, { first: 22, last: 22 }], allowLoopback: false },
+        { host: '127.0.0.1', ports: [{ first: 8000, last: 8100 }, { first: 9000, last: 9000 }], allowLoopback: true },
+      ],
+      dns: { hosts: { 'git.demo.internal': '127.0.0.1', 'other.internal': '10.0.0.1' } },
+      limits: { dialTimeout: 10_000, maxTunnels: 1000 },
+    });
+  });
+
+  const invalid: ReadonlyArray<readonly [string, string, string]> = [
+    ['allow entry without ports', 'allow: [{ host: a }]', 'allow[0].ports: required'],
+    ['allow entry with empty ports', 'allow: [{ host: a, ports: [] }]', 'allow[0].ports: expected at least one port'],
+    ['allow host with zone id', 'allow: [{ host: "fe80::1%eth0", ports: [22] }]', 'allow[0].host: expected a host name or IP address, got "fe80::1%eth0"'],
+    ['allow host wildcard (not yet supported)', 'allow: [{ host: "*.acme.net", ports: [22] }]', 'allow[0].host: expected a host name or IP address, got "*.acme.net"'],
+    ['port 0', 'allow: [{ host: a, ports: [0] }]', 'allow[0].ports[0]: expected an integer from 1 to 65535, got 0'],
+    ['dns value not an IP', 'dns: { hosts: { a.internal: b.internal } }', 'dns.hosts["a.internal"]: expected an IP address, got "b.internal"'],
+    ['dns value with zone id', 'dns: { hosts: { a.internal: "fe80::1%eth0" } }', 'dns.hosts["a.internal"]: expected an IP address without a zone id, got "fe80::1%eth0"'],
+    ['dns key that is an IP', 'dns: { hosts: { "[::1]": "::1" } }', 'dns.hosts["[::1]"]: expected a DNS name, got "[::1]"'],
+    ['YAML number as host', 'allow: [{ host: 0x7f000001, ports: [22] }]', 'allow[0].host: expected a host name or IP address, got 2130706433'],
+    ['server with port 0', 'server: example.com:0', 'server: expected host:port with a port from 1 to 65535, got "example.com:0"'],
+  ];
+  for (const [name, yaml, message] of invalid) {
+    it(`refuses ${name}`, () => {
+      const file = tmp.write('agent-bad.yaml', `credentials: a.json\n${yaml}\n`);
+      assert.throws(() => loadAgentConfig(file), { message: `${file}: ${message}` });
+    });
+  }
+});
+
+describe('client config', () => {
+  it('applies defaults', () => {
+    const file = tmp.write('client.yaml', 'credentials: client.json\n');
+    assert.deepEqual(loadClientConfig(file), {
+      credentials: `${tmp.dir}/client.json`,
+      listen: { host: '127.0.0.1', port: 3128 },
+      limits: { maxConnections: 1000, headerBytes: 16384, handshakeTimeout: 10_000 },
+    });
+  });
+
+  it('reads every field', () => {
+    const file = tmp.write(
+      'client-full.yaml',
+      'credentials: /etc/c.json\nserver: "[::1]:9443"\nlisten: 0.0.0.0:0\nadmin: 127.0.0.1:9100\nlimits: { maxConnections: 5, headerBytes: 4096, handshakeTimeout: 500ms }\n',
+    );
+    assert.deepEqual(loadClientConfig(file), {
+      credentials: '/etc/c.json',
+      server: { host: '::1', port: 9443 },
+      listen: { host: '0.0.0.0', port: 0 },
+      admin: { host: '127.0.0.1', port: 9100 },
+      limits: { maxConnections: 5, headerBytes: 4096, handshakeTimeout: 500 },
+    });
+  });
+
+  it('refuses a header limit below 1 KiB', () => {
+    const file = tmp.write('client-bad.yaml', 'credentials: c.json\nlimits: { headerBytes: 100 }\n');
+    assert.throws(() => loadClientConfig(file), { message: `${file}: limits.headerBytes: expected an integer from 1024 to 1048576, got 100` });
+  });
+});
