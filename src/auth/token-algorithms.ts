@@ -3,6 +3,9 @@ import type { JWK } from 'jose';
 /** JWS algorithms accepted on issuance tokens. `none` and every HMAC algorithm are refused. */
 export const ALLOWED_TOKEN_ALGORITHMS = Object.freeze(['ES256', 'ES384', 'EdDSA', 'RS256'] as const);
 
+/** Smallest RSA modulus accepted for RS256 keys, in bits. */
+export const MIN_RSA_TOKEN_KEY_BITS = 2048;
+
 /** One of {@link ALLOWED_TOKEN_ALGORITHMS}. */
 export type TokenAlgorithm = (typeof ALLOWED_TOKEN_ALGORITHMS)[number];
 
@@ -12,8 +15,9 @@ export function isAllowedTokenAlgorithm(alg: unknown): alg is TokenAlgorithm {
 }
 
 /**
- * True when a public JWK can verify `alg`: the key type and curve must fit, and a JWK that names
- * its own `alg` must name this one.
+ * True when a public JWK can verify `alg`: the key type and curve must fit, an RSA modulus must
+ * have at least {@link MIN_RSA_TOKEN_KEY_BITS} bits, and a JWK that names its own `alg` must name
+ * this one.
  */
 export function keyFitsAlgorithm(jwk: JWK, alg: TokenAlgorithm): boolean {
   if (jwk.alg !== undefined && jwk.alg !== alg) {
@@ -27,6 +31,10 @@ export function keyFitsAlgorithm(jwk: JWK, alg: TokenAlgorithm): boolean {
     case 'EdDSA':
       return jwk.kty === 'OKP' && jwk.crv === 'Ed25519';
     case 'RS256':
-      return jwk.kty === 'RSA';
+      return (
+        jwk.kty === 'RSA' &&
+        typeof jwk.n === 'string' &&
+        Buffer.from(jwk.n, 'base64url').length * 8 >= MIN_RSA_TOKEN_KEY_BITS
+      );
   }
 }

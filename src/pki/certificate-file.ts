@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { isErrnoException } from './errno.js';
 import { PkiError } from './errors.js';
-import { isErrnoException } from './key-file.js';
 import { x509 } from './x509.js';
 
 /**

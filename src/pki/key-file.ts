@@ -1,5 +1,6 @@
 import { open, writeFile } from 'node:fs/promises';
 import { createPrivateKey, KeyObject, webcrypto } from 'node:crypto';
+import { isErrnoException } from './errno.js';
 import { PkiError } from './errors.js';
 import { importAlgorithmFor } from './key-types.js';
 import type { KeyType } from './key-types.js';
@@ -71,9 +72,4 @@ async function openExisting(path: string) {
     }
     throw cause;
   }
-}
-
-/** Narrows an unknown error to a Node system error with a `code`. */
-export function isErrnoException(value: unknown): value is NodeJS.ErrnoException {
-  return value instanceof Error && typeof (value as NodeJS.ErrnoException).code === 'string';
 }

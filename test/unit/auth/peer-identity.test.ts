@@ -57,7 +57,7 @@ describe('peerIdentityFromCertificate', () => {
     await rm(workDir, { recursive: true, force: true });
   });
 
-  it('reads the identity of a leaf presented over real mTLS', async () => {
+  it('reads the identity of a leaf presented over real mTLS', { timeout: 5000 }, async () => {
     const serverKey = await generateLeafKey();
     const serverLeaf = await ca.issueLeaf({
       publicKey: serverKey.keyPair.publicKey,
@@ -100,10 +100,10 @@ describe('peerIdentityFromCertificate', () => {
       });
       await once(client, 'secureConnect');
       const serverSeenByClient = peerIdentityFromCertificate(client.getPeerX509Certificate()!.raw, TRUST_DOMAIN);
+      const peer = await seen;
       client.destroy();
       assert.equal(serverSeenByClient.role, 'server');
-
-      const peer = await seen;
+      assert.equal(serverSeenByClient.identity, 'causeway-server');
       assert.equal(peer.identity, IDENTITY);
       assert.equal(peer.role, 'agent');
       assert.equal(peer.spiffeId, `spiffe://${TRUST_DOMAIN}/agent/${IDENTITY}`);

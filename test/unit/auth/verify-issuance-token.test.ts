@@ -19,6 +19,8 @@ const NOW = new Date('2030-01-01T00:00:00Z');
 const NOW_S = NOW.getTime() / 1000;
 const DISABLED_KID = 'disabled-kid';
 const ED25519_KID = 'ed25519-kid';
+const RSA_KID = 'rsa-2048-kid';
+const WEAK_RSA_KID = 'rsa-1024-kid';
 
 type Header = Record<string, unknown>;
 type Claims = Record<string, unknown>;
@@ -29,6 +31,8 @@ let otherEs256Key: webcrypto.CryptoKey;
 let otherEs256PublicJwk: JWK;
 let es384Key: webcrypto.CryptoKey;
 let ed25519Key: webcrypto.CryptoKey;
+let rsaKey: webcrypto.CryptoKey;
+let weakRsaKey: webcrypto.CryptoKey;
 let keys: Map<string, RegisteredKey>;
 
 const base64url = (value: string | Uint8Array): string => Buffer.from(value).toString('base64url');
@@ -36,9 +40,9 @@ const base64url = (value: string | Uint8Array): string => Buffer.from(value).toS
 async function signCompact(header: Header, claims: Claims, key: webcrypto.CryptoKey): Promise<string> {
   const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
   const algorithm =
-    key.algorithm.name === 'Ed25519'
-      ? { name: 'Ed25519' }
-      : { name: 'ECDSA', hash: (key.algorithm as webcrypto.EcKeyAlgorithm).namedCurve === 'P-384' ? 'SHA-384' : 'SHA-256' };
+    key.algorithm.name === 'ECDSA'
+      ? { name: 'ECDSA', hash: (key.algorithm as webcrypto.EcKeyAlgorithm).namedCurve === 'P-384' ? 'SHA-384' : 'SHA-256' }
+      : { name: key.algorithm.name };
   const signature = await webcrypto.subtle.sign(algorithm, key, new TextEncoder().encode(input));
   return `${input}.${base64url(new Uint8Array(signature))}`;
 }
@@ -97,10 +101,21 @@ before(async () => {
   const ed25519 = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   ed25519Key = ed25519.privateKey as webcrypto.CryptoKey;
   const disabled = await generateServiceAccountKey();
+  const rsaKeyPair = async (modulusLength: number) =>
+    (await webcrypto.subtle.generateKey(
+      { name: 'RSASSA-PKCS1-v1_5', modulusLength, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      true,
+      ['sign', 'verify'],
+    )) as webcrypto.CryptoKeyPair;
+  const [rsa, weakRsa] = await Promise.all([rsaKeyPair(2048), rsaKeyPair(1024)]);
+  rsaKey = rsa.privateKey;
+  weakRsaKey = weakRsa.privateKey;
   keys = new Map<string, RegisteredKey>([
     [account.keyId, { identity: IDENTITY, publicJwk: account.publicJwk, enabled: true }],
     [DISABLED_KID, { identity: 'gone@agents.acme.causeway', publicJwk: disabled.publicJwk, enabled: false }],
     [ED25519_KID, { identity: IDENTITY, publicJwk: await exportJWK(ed25519.publicKey), enabled: true }],
+    [RSA_KID, { identity: IDENTITY, publicJwk: await exportJWK(rsa.publicKey), enabled: true }],
+    [WEAK_RSA_KID, { identity: IDENTITY, publicJwk: await exportJWK(weakRsa.publicKey), enabled: true }],
   ]);
 });
 
@@ -123,6 +138,11 @@ describe('verifyIssuanceToken', () => {
 
   it('accepts an EdDSA token from an Ed25519 key', async () => {
     const token = await signCompact(header({ alg: 'EdDSA', kid: ED25519_KID }), claims(), ed25519Key);
+    assert.equal((await verifyIssuanceToken(token, verifyOptions())).identity, IDENTITY);
+  });
+
+  it('accepts an RS256 token from an RSA-2048 key', async () => {
+    const token = await signCompact(header({ alg: 'RS256', kid: RSA_KID }), claims(), rsaKey);
     assert.equal((await verifyIssuanceToken(token, verifyOptions())).identity, IDENTITY);
   });
 
@@ -176,6 +196,11 @@ describe('verifyIssuanceToken', () => {
     {
       name: 'an ES256 token for an Ed25519 key',
       token: async () => signCompact(header({ kid: ED25519_KID }), claims(), otherEs256Key),
+      code: 'ERR_TOKEN_ALG',
+    },
+    {
+      name: 'an RS256 token for an RSA-1024 key',
+      token: async () => signCompact(header({ alg: 'RS256', kid: WEAK_RSA_KID }), claims(), weakRsaKey),
       code: 'ERR_TOKEN_ALG',
     },
     {
