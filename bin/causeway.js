@@ -3,6 +3,16 @@
 import { main } from '../dist/src/cli/main.js';
 
 main(process.argv.slice(2)).then(
-  (code) => { if (typeof code === 'number') process.exitCode = code; },
-  (err) => { process.stderr.write(`causeway: ${err?.message ?? err}\n`); process.exitCode = 1; },
+  (code) => exit(typeof code === 'number' ? code : 0),
+  (err) => {
+    process.stderr.write(`causeway: ${err?.message ?? err}\n`);
+    exit(1);
+  },
 );
+
+// A command is over once main() settles: leave a moment for buffered output, then exit even if a
+// peer keeps a connection open.
+function exit(code) {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 500).unref();
+}

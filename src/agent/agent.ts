@@ -36,6 +36,8 @@ export interface AgentOptions {
   dialTimeoutMs: number;
   maxTunnels: number;
   idleTimeoutMs: number;
+  keepaliveIntervalMs?: number;
+  keepaliveTimeoutMs?: number;
   version: string;
   log: Logger;
   audit: AuditLog;
@@ -58,7 +60,12 @@ export class Agent {
   private reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: AgentOptions) {
-    this.link = new ServerLink(options.credential, { address: options.address, log: options.log.child({ part: 'link' }) });
+    this.link = new ServerLink(options.credential, {
+      address: options.address,
+      log: options.log.child({ part: 'link' }),
+      ...(options.keepaliveIntervalMs ? { keepaliveIntervalMs: options.keepaliveIntervalMs } : {}),
+      ...(options.keepaliveTimeoutMs ? { keepaliveTimeoutMs: options.keepaliveTimeoutMs } : {}),
+    });
     this.link.on('rotated', (channel: GrpcChannel) => this.openControl(channel));
   }
 
@@ -75,11 +82,18 @@ export class Agent {
     await this.connectControl();
   }
 
-  /** Stops taking dials; live tunnels keep running until they end or the process exits. */
-  stop(): void {
+  /**
+   * Drains: ends the control stream at once (the server stops routing dials here), lets live tunnels
+   * finish for up to `graceMs`, then closes the link; whatever is still open then is cut by the exit.
+   */
+  async drain(graceMs: number): Promise<void> {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.control?.close();
+    const deadline = Date.now() + graceMs;
+    if (this.tunnels > 0) this.options.log.info({ tunnels: this.tunnels, graceMs }, 'draining live tunnels');
+    while (this.tunnels > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (this.tunnels > 0) this.options.log.warn({ tunnels: this.tunnels }, 'grace period over; closing live tunnels');
     this.link.stop();
   }
 

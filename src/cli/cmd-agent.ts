@@ -43,6 +43,8 @@ export async function agentCommand(argv: string[]): Promise<number> {
     dialTimeoutMs: config.limits.dialTimeout,
     maxTunnels: config.limits.maxTunnels,
     idleTimeoutMs: 0,
+    keepaliveIntervalMs: config.limits.keepaliveInterval,
+    keepaliveTimeoutMs: config.limits.keepaliveTimeout,
     version: VERSION,
     log,
     audit: new AuditLog([new JsonLinesSink('stdout')], 'agent'),
@@ -60,7 +62,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
   log.info({ event: 'ready', adminPort, identity: credential.identity, instanceId: agent.instanceId }, 'agent started');
   agent.start().catch((err: unknown) => log.error({ err: (err as Error).message }, 'agent failed to start'));
   return runUntilSignal(log, async () => {
-    agent.stop();
     closeAdmin();
+    await agent.drain(config.limits.drainTimeout);
   });
 }

@@ -15,7 +15,7 @@ See docs/config.md. The audit log is written to <dataDir>/audit.jsonl.
 Options:
   --config FILE   server config (YAML)          (required)
   --help          this text
-SIGINT/SIGTERM: stop taking tunnels, give live ones a short grace period, exit.`;
+SIGINT/SIGTERM: stop taking tunnels, give live ones limits.drainTimeout (default 30s), exit.`;
 
 export async function serverCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
@@ -37,7 +37,9 @@ export async function serverCommand(argv: string[]): Promise<number> {
     dialTimeoutMs: config.limits.dialTimeout,
     maxPendingDials: config.limits.maxPendingDials,
     handshakeTimeoutMs: 10_000,
+    keepaliveIntervalMs: config.limits.keepaliveInterval,
+    keepaliveTimeoutMs: config.limits.keepaliveTimeout,
     log,
   });
-  return runUntilSignal(log, () => server.close(5000));
+  return runUntilSignal(log, () => server.close(config.limits.drainTimeout));
 }

@@ -33,6 +33,12 @@ export const agentDnsSchema = z.strictObject({
 export const agentLimitsSchema = z.strictObject({
   dialTimeout: durationSchema({ min: 1, max: 10 * 60 * SECOND }).prefault('10s'),
   maxTunnels: integerSchema(1, MAX_COUNT).default(1000),
+  /** On SIGTERM, how long live tunnels may keep running after the agent stops taking dials. */
+  drainTimeout: durationSchema({ min: 0, max: 10 * 60 * SECOND }).prefault('30s'),
+  /** An idle connection to the server is PINGed this often... */
+  keepaliveInterval: durationSchema({ min: 100, max: 10 * 60 * SECOND }).prefault('10s'),
+  /** ...and declared dead (then re-dialled) when a PING goes unanswered this long. */
+  keepaliveTimeout: durationSchema({ min: 100, max: 10 * 60 * SECOND }).prefault('10s'),
 });
 
 /**

@@ -21,6 +21,11 @@ export const serverLimitsSchema = z.strictObject({
   dialTimeout: durationSchema({ min: 1, max: 10 * 60 * SECOND }).prefault('10s'),
   /** Dials waiting for an agent at once. */
   maxPendingDials: integerSchema(1, MAX_COUNT).default(1000),
+  /** On SIGTERM, how long live tunnels may keep running after the server stops taking new ones. */
+  drainTimeout: durationSchema({ min: 0, max: 10 * 60 * SECOND }).prefault('30s'),
+  /** Idle connections are PINGed this often and dropped when a PING goes unanswered for keepaliveTimeout. */
+  keepaliveInterval: durationSchema({ min: 100, max: 10 * 60 * SECOND }).prefault('10s'),
+  keepaliveTimeout: durationSchema({ min: 100, max: 10 * 60 * SECOND }).prefault('10s'),
 });
 
 /**

@@ -1,4 +1,10 @@
 /**
+ * The default cap keeps a party's return within a few seconds of a server coming back, however long
+ * it was away.
+ */
+export const DEFAULT_BACKOFF_CAP_MS = 4_000;
+
+/**
  * Exponential backoff with full jitter (the delay is uniform in [0, min(cap, base·2^attempt)]), so
  * many parties that lost the same server do not return in lockstep.
  */
@@ -7,7 +13,7 @@ export class Backoff {
 
   constructor(
     private readonly baseMs = 250,
-    private readonly capMs = 15_000,
+    private readonly capMs = DEFAULT_BACKOFF_CAP_MS,
   ) {}
 
   next(): number {

@@ -32,6 +32,8 @@ export interface ServerOptions {
   dialTimeoutMs: number;
   maxPendingDials: number;
   handshakeTimeoutMs: number;
+  keepaliveIntervalMs?: number;
+  keepaliveTimeoutMs?: number;
   /** Where audit records go: a file path, or 'stdout'. Defaults to <dataDir>/audit.jsonl. */
   auditFile?: string | undefined;
   log: Logger;
@@ -105,12 +107,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       cert: own.cert,
       ca: ca.rootPem,
       maxConcurrentStreams: 10_000,
-      keepaliveIntervalMs: 15_000,
-      keepaliveTimeoutMs: 10_000,
+      keepaliveIntervalMs: options.keepaliveIntervalMs ?? 10_000,
+      keepaliveTimeoutMs: options.keepaliveTimeoutMs ?? 10_000,
       onError: (err, context) => log.debug({ err: (err as Error)?.message, context }, 'transport error'),
     },
     guarded,
   );
+  const sessions = new Set<import('node:http2').ServerHttp2Session>();
+  grpc.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
   await listen(grpc, options.listen.host, options.listen.port);
   const port = (grpc.address() as AddressInfo).port;
 
@@ -179,6 +186,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         tunnel.relay.abort(ResetReason.SHUTDOWN, 'server shutting down', GrpcStatus.UNAVAILABLE);
       }
       for (const agent of ctx.agents.list()) agent.close('server shutting down');
+      for (const session of sessions) session.close();
+      const stragglers = setTimeout(() => {
+        for (const session of sessions) session.destroy();
+      }, 1000);
+      stragglers.unref();
       await new Promise<void>((resolve) => {
         grpc.close(() => resolve());
         setTimeout(resolve, 2000).unref();

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -94,11 +94,16 @@ export class TestTunnel {
     return out;
   }
 
-  async startAgent(name: string, allow: AllowEntryInput[], hosts: Record<string, string>): Promise<LaunchedProgram> {
-    const file = join(this.dir, `${name.split('@')[0]}.yaml`);
+  async startAgent(
+    name: string,
+    allow: AllowEntryInput[],
+    hosts: Record<string, string>,
+    extra: Record<string, unknown> = {},
+  ): Promise<LaunchedProgram> {
+    const file = join(this.dir, `${name.split('@')[0]}-${this.programs.length}.yaml`);
     writeFileSync(
       file,
-      stringify({ credentials: `./${name.split('@')[0]}.json`, admin: '127.0.0.1:0', allow, dns: { hosts } }),
+      stringify({ credentials: `./${name.split('@')[0]}.json`, admin: '127.0.0.1:0', allow, dns: { hosts }, ...extra }),
     );
     const agent = await this.launch('agent', file);
     await agent.waitForLog((line) => line['msg'] === 'registered with the server', 20_000);
@@ -109,6 +114,16 @@ export class TestTunnel {
     const file = join(this.dir, `${name.split('@')[0]}.yaml`);
     writeFileSync(file, stringify({ credentials: `./${name.split('@')[0]}.json`, listen: '127.0.0.1:0', admin: '127.0.0.1:0' }));
     return this.launch('client', file);
+  }
+
+  /** Stops the server and starts it again on the same port and data directory. */
+  async restartServer(beforeStart?: () => Promise<void>): Promise<void> {
+    await this.server.stop();
+    if (beforeStart) await beforeStart();
+    const file = join(this.dir, 'server.yaml');
+    const text = readFileSync(file, 'utf8').replace(/^listen: .*$/m, `listen: ${this.serverAddress}`);
+    writeFileSync(file, text);
+    this.server = await this.launch('server', file);
   }
 
   private async launch(program: string, config: string): Promise<LaunchedProgram> {
