@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientHttp2Stream } from 'node:http2';
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import type { AuditLog } from '../audit/audit-log.js';
-import { Backoff } from '../identity/backoff.js';
 import type { PartyCredential } from '../identity/obtain-certificate.js';
-import { ServerLink } from '../identity/server-link.js';
+import type { ServerLink } from '../identity/server-link.js';
+import { ControlConnection } from './control-connection.js';
 import type { Logger } from '../log/logger.js';
 import { decideAddress, decideName, summarize, type Allowlist } from '../policy/allowlist.js';
 import { DialResult, openedFrame } from '../protocol/frames.js';
@@ -13,24 +13,21 @@ import {
   DestinationSchema,
   HelloSchema,
   PortRangeSchema,
-  ServerMessageSchema,
   type DialRequest,
-  type ServerMessage,
 } from '../protocol/gen/causeway/v1/tunnel_pb.js';
-import type { GrpcChannel } from '../protocol/grpc-channel.js';
 import { encodeMessage, MessageReader } from '../protocol/message-framing.js';
 import { spliceSocket } from '../protocol/tunnel-endpoint.js';
 import { dialTarget, type DialOutcome } from './dial-target.js';
 import { resolveAll } from './resolve.js';
 
-const REGISTER_METHOD = '/causeway.v1.Tunnel/Register';
 const ACCEPT_METHOD = '/causeway.v1.Tunnel/Accept';
 const MAX_FRAME_MESSAGE_BYTES = 1024 * 1024;
 const MAX_DIAL_TIMEOUT_MS = 60_000;
 
 export interface AgentOptions {
   credential: PartyCredential;
-  address: string;
+  /** One address per server replica (or one load-balancer address for a single server). */
+  addresses: readonly string[];
   allowlist: Allowlist;
   hosts: Readonly<Record<string, string>>;
   dialTimeoutMs: number;
@@ -50,70 +47,58 @@ export interface AgentOptions {
  */
 export class Agent {
   readonly instanceId = randomUUID();
-  private readonly link: ServerLink;
-  private control: ClientHttp2Stream | undefined;
-  private registered = false;
-  private stopped = false;
+  private readonly connections: ControlConnection[];
   private tunnels = 0;
   private pendingDials = 0;
-  private readonly backoff = new Backoff();
-  private reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: AgentOptions) {
-    this.link = new ServerLink(options.credential, {
-      address: options.address,
-      log: options.log.child({ part: 'link' }),
-      ...(options.keepaliveIntervalMs ? { keepaliveIntervalMs: options.keepaliveIntervalMs } : {}),
-      ...(options.keepaliveTimeoutMs ? { keepaliveTimeoutMs: options.keepaliveTimeoutMs } : {}),
-    });
-    this.link.on('rotated', (channel: GrpcChannel) => this.openControl(channel));
+    this.connections = options.addresses.map(
+      (address) =>
+        new ControlConnection({
+          credential: options.credential,
+          address,
+          log: options.log.child({ part: 'link', server: address }),
+          ...(options.keepaliveIntervalMs ? { keepaliveIntervalMs: options.keepaliveIntervalMs } : {}),
+          ...(options.keepaliveTimeoutMs ? { keepaliveTimeoutMs: options.keepaliveTimeoutMs } : {}),
+          hello: () => this.hello(),
+          onDial: (request, link) => void this.handleDial(request, link),
+        }),
+    );
   }
 
   get activeTunnels(): number {
     return this.tunnels;
   }
 
+  /** Ready when it holds a valid certificate and is registered with every server it was given. */
   notReadyReason(): string | undefined {
-    return this.link.notReadyReason() ?? (this.registered ? undefined : 'not registered with the server');
+    for (const connection of this.connections) {
+      const reason = connection.notReadyReason();
+      if (reason) return reason;
+    }
+    return undefined;
+  }
+
+  /** Which replica each configured server address is registered with. */
+  registrations(): { address: string; replicaId: string | undefined }[] {
+    return this.connections.map((c) => ({ address: c.address, replicaId: c.replicaId }));
   }
 
   async start(): Promise<void> {
-    await this.link.start();
-    await this.connectControl();
+    await Promise.all(this.connections.map((c) => c.start()));
   }
 
   /**
-   * Drains: ends the control stream at once (the server stops routing dials here), lets live tunnels
-   * finish for up to `graceMs`, then closes the link; whatever is still open then is cut by the exit.
+   * Drains: ends the control streams at once (servers stop routing dials here), lets live tunnels
+   * finish for up to `graceMs`, then closes the links; whatever is still open then is cut by the exit.
    */
   async drain(graceMs: number): Promise<void> {
-    this.stopped = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.control?.close();
+    for (const connection of this.connections) connection.stopRegistration();
     const deadline = Date.now() + graceMs;
     if (this.tunnels > 0) this.options.log.info({ tunnels: this.tunnels, graceMs }, 'draining live tunnels');
     while (this.tunnels > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     if (this.tunnels > 0) this.options.log.warn({ tunnels: this.tunnels }, 'grace period over; closing live tunnels');
-    this.link.stop();
-  }
-
-  private async connectControl(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      this.openControl(await this.link.channel());
-    } catch (err) {
-      this.options.log.warn({ err: (err as Error).message }, 'cannot reach the server');
-      this.scheduleReconnect();
-    }
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped || this.reconnectTimer) return;
-    const delay = this.backoff.next();
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      void this.connectControl();
-    }, delay);
+    for (const connection of this.connections) connection.stop();
   }
 
   private hello(): Buffer {
@@ -127,57 +112,8 @@ export class Agent {
     return encodeMessage(toBinary(AgentMessageSchema, create(AgentMessageSchema, { msg: { case: 'hello', value: hello } })));
   }
 
-  /** Opens a control stream on `channel`; a newer one (after rotation) replaces the older at the server. */
-  private openControl(channel: GrpcChannel): void {
-    if (this.stopped) return;
-    let stream: ClientHttp2Stream;
-    try {
-      stream = channel.openStream(REGISTER_METHOD);
-    } catch {
-      this.scheduleReconnect();
-      return;
-    }
-    this.control = stream;
-    const reader = new MessageReader(MAX_FRAME_MESSAGE_BYTES);
-    stream.on('error', () => undefined);
-    stream.on('data', (chunk: Buffer) => {
-      try {
-        for (const bytes of reader.push(chunk)) this.onServerMessage(fromBinary(ServerMessageSchema, bytes), stream);
-      } catch (err) {
-        this.options.log.warn({ err: (err as Error).message }, 'malformed control message; reconnecting');
-        stream.close();
-      }
-    });
-    stream.on('close', () => {
-      if (this.control !== stream) return;
-      this.control = undefined;
-      if (this.registered) this.options.log.warn('control stream to the server closed; reconnecting');
-      this.registered = false;
-      this.scheduleReconnect();
-    });
-    stream.write(this.hello());
-  }
-
-  private onServerMessage(message: ServerMessage, stream: ClientHttp2Stream): void {
-    switch (message.msg.case) {
-      case 'welcome':
-        if (stream !== this.control) return;
-        this.registered = true;
-        this.backoff.reset();
-        this.options.log.info({ instanceId: this.instanceId, replica: message.msg.value.replicaId }, 'registered with the server');
-        return;
-      case 'dial':
-        void this.handleDial(message.msg.value);
-        return;
-      case 'drain':
-        this.options.log.info({ reason: message.msg.value.reason }, 'server asked to drain');
-        return;
-      default:
-        return;
-    }
-  }
-
-  private async handleDial(request: DialRequest): Promise<void> {
+  /** Answers a dial on the replica that asked, through an Accept stream on that replica's link. */
+  private async handleDial(request: DialRequest, link: ServerLink): Promise<void> {
     const target = `${request.host}:${request.port}`;
     const client = request.clientIdentity;
     const timeoutMs = Math.min(Math.max(request.timeoutMs || this.options.dialTimeoutMs, 100), MAX_DIAL_TIMEOUT_MS);
@@ -202,7 +138,7 @@ export class Agent {
     }
     let stream: ClientHttp2Stream;
     try {
-      stream = (await this.link.channel()).openStream(ACCEPT_METHOD);
+      stream = (await link.channel()).openStream(ACCEPT_METHOD);
     } catch (err) {
       this.options.log.warn({ err: (err as Error).message, target }, 'cannot answer dial: server unreachable');
       if (outcome.ok) outcome.socket.destroy();

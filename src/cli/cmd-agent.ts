@@ -37,7 +37,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
   for (const warning of loaded.warnings) log.warn(warning);
   const agent = new Agent({
     credential,
-    address: config.server ? formatAddress(config.server) : credential.server,
+    addresses: config.servers ? config.servers.map(formatAddress) : [config.server ? formatAddress(config.server) : credential.server],
     allowlist: compileAllowlist(config.allow),
     hosts: config.dns.hosts,
     dialTimeoutMs: config.limits.dialTimeout,
@@ -54,7 +54,14 @@ export async function agentCommand(argv: string[]): Promise<number> {
   if (config.admin) {
     const admin = await startAdmin(config.admin.host, config.admin.port, {
       notReadyReason: () => agent.notReadyReason(),
-      json: { '/status': () => ({ instanceId: agent.instanceId, ready: !agent.notReadyReason(), tunnels: agent.activeTunnels }) },
+      json: {
+        '/status': () => ({
+          instanceId: agent.instanceId,
+          ready: !agent.notReadyReason(),
+          tunnels: agent.activeTunnels,
+          registrations: agent.registrations(),
+        }),
+      },
     });
     adminPort = admin.port;
     closeAdmin = () => admin.server.close();

@@ -39,6 +39,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
     handshakeTimeoutMs: 10_000,
     keepaliveIntervalMs: config.limits.keepaliveInterval,
     keepaliveTimeoutMs: config.limits.keepaliveTimeout,
+    replicaId: config.replica.id,
+    replicaCount: config.replica.count,
     log,
   });
   return runUntilSignal(log, () => server.close(config.limits.drainTimeout));

@@ -58,6 +58,8 @@ export const agentConfigSchema = withPathFields(
   z.strictObject({
     credentials: z.string({ error: expecting('a path to the credential file') }).min(1, { error: 'expected a path to the credential file' }),
     server: dialAddressSchema.optional(),
+    /** Several server replicas: the agent registers with every one (overrides `server`). */
+    servers: z.array(dialAddressSchema).min(1).optional(),
     admin: listenAddressSchema.optional(),
     allow: z.array(allowEntrySchema, { error: expecting('a list of allowed hosts') }).default(() => []),
     dns: agentDnsSchema.prefault({}),

@@ -52,6 +52,13 @@ export const serverConfigSchema = withPathFields(
     certLifetime: durationSchema({ min: 5 * SECOND, max: 30 * DAY }).prefault('24h'),
     acl: z.array(aclRuleSchema, { error: expecting('a list of acl rules') }).default(() => []),
     limits: serverLimitsSchema.prefault({}),
+    /** This server's place among replicas; agents are told both so they can register with every one. */
+    replica: z
+      .strictObject({
+        id: z.string().min(1).max(64).optional(),
+        count: integerSchema(1, 64).default(1),
+      })
+      .prefault({}),
   }),
   ['dataDir'],
 );

@@ -5,7 +5,7 @@ import type { Settings } from 'node:http2';
  * (a stalled reader holds at most one stream window in each process), while the connection window is
  * large enough that stalled streams never starve their neighbours.
  */
-export const STREAM_WINDOW_BYTES = 1024 * 1024;
+export const STREAM_WINDOW_BYTES = 512 * 1024;
 export const CONNECTION_WINDOW_BYTES = 64 * 1024 * 1024;
 /** One socket read (≤ 64 KiB) plus its message and frame prefixes fits in a single HTTP/2 DATA frame. */
 export const MAX_FRAME_BYTES = 64 * 1024 + 64;

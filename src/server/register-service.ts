@@ -21,7 +21,7 @@ export function encodeServerMessage(message: ServerMessage['msg']): Uint8Array {
 }
 
 /** Tunnel.Register: an agent's control stream. Hello first; then pings; dial requests flow down. */
-export function registerHandler(ctx: ServerContext, replicaId: string): CallHandler {
+export function registerHandler(ctx: ServerContext, replicaId: string, replicaCount: number): CallHandler {
   return async (call) => {
     const source = peerAddress(call);
     let identity = 'unknown';
@@ -67,7 +67,7 @@ export function registerHandler(ctx: ServerContext, replicaId: string): CallHand
     if (previous) previous.close('replaced by a newer registration of the same instance');
     ctx.audit.record({ type: 'agent.connected', identity, instanceId: agent.instanceId, version: agent.version, source });
     ctx.log.info({ identity, instanceId: agent.instanceId, source, destinations: hello.destinations.length }, 'agent registered');
-    agent.send(encodeServerMessage({ case: 'welcome', value: create(WelcomeSchema, { replicaId, replicaCount: 1 }) }));
+    agent.send(encodeServerMessage({ case: 'welcome', value: create(WelcomeSchema, { replicaId, replicaCount }) }));
 
     const onMessage = (bytes: Buffer): void => {
       const message = fromBinary(AgentMessageSchema, bytes);

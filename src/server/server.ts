@@ -34,6 +34,9 @@ export interface ServerOptions {
   handshakeTimeoutMs: number;
   keepaliveIntervalMs?: number;
   keepaliveTimeoutMs?: number;
+  /** This replica's id (default: random per start) and how many replicas there are (default 1). */
+  replicaId?: string | undefined;
+  replicaCount?: number;
   /** Where audit records go: a file path, or 'stdout'. Defaults to <dataDir>/audit.jsonl. */
   auditFile?: string | undefined;
   log: Logger;
@@ -66,7 +69,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const ca = await loadCa(join(options.dataDir, 'ca'));
   const registry = new IdentityRegistry(join(options.dataDir, 'identities.json'));
   const audit = new AuditLog([new JsonLinesSink(options.auditFile ?? join(options.dataDir, 'audit.jsonl'))], 'server');
-  const replicaId = randomUUID();
+  const replicaId = options.replicaId ?? randomUUID();
   const ctx: ServerContext = {
     trustDomain: ca.trustDomain,
     audience: audienceFor(ca.trustDomain),
@@ -90,7 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const own = await issueOwnCertificate(ctx, options.serverNames);
   const routes = new Map<string, CallHandler>([
     [METHODS.issueCertificate, issueCertificateHandler(ctx)],
-    [METHODS.register, registerHandler(ctx, replicaId)],
+    [METHODS.register, registerHandler(ctx, replicaId, options.replicaCount ?? 1)],
     [METHODS.accept, acceptHandler(ctx)],
     [METHODS.connect, connectHandler(ctx)],
   ]);
@@ -175,26 +178,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     trustDomain: ca.trustDomain,
     context: ctx,
     async close(graceMs = 0) {
+      // Stop taking connections and tell every peer (GOAWAY) to open new streams elsewhere, while the
+      // streams already open keep running; agents are released so they register with other replicas.
       draining = true;
       clearInterval(sweep);
       clearInterval(refreshOwn);
+      const closed = new Promise<void>((resolve) => grpc.close(() => resolve()));
+      for (const agent of ctx.agents.list()) agent.close('server shutting down');
+      for (const session of sessions) session.close();
       if (graceMs > 0 && ctx.tunnels.size > 0) {
+        log.info({ tunnels: ctx.tunnels.size, graceMs }, 'draining live tunnels');
         const deadline = Date.now() + graceMs;
         while (ctx.tunnels.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       }
       for (const tunnel of ctx.tunnels.values()) {
         tunnel.relay.abort(ResetReason.SHUTDOWN, 'server shutting down', GrpcStatus.UNAVAILABLE);
       }
-      for (const agent of ctx.agents.list()) agent.close('server shutting down');
-      for (const session of sessions) session.close();
       const stragglers = setTimeout(() => {
         for (const session of sessions) session.destroy();
       }, 1000);
       stragglers.unref();
-      await new Promise<void>((resolve) => {
-        grpc.close(() => resolve());
-        setTimeout(resolve, 2000).unref();
-      });
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       adminServer?.close();
       await audit.close();
     },
