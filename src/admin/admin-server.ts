@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -6,6 +7,22 @@ export interface AdminRoutes {
   notReadyReason: () => string | undefined;
   /** Extra JSON endpoints, e.g. /status. */
   json?: Record<string, () => unknown>;
+}
+
+/**
+ * Process figures for operators and leak checks: memory (after a collection when the process runs
+ * with --expose-gc) and open file descriptors.
+ */
+function processReport(): Record<string, unknown> {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (typeof collect === 'function') collect();
+  let openFds: number | undefined;
+  try {
+    openFds = readdirSync('/proc/self/fd').length;
+  } catch {
+    openFds = undefined;
+  }
+  return { pid: process.pid, uptimeSeconds: Math.round(process.uptime()), memory: process.memoryUsage(), openFds };
 }
 
 /** The admin listener: /healthz (alive), /readyz (ready to serve), and JSON status pages. */
@@ -23,6 +40,7 @@ export function startAdmin(host: string, port: number, routes: AdminRoutes): Pro
       const reason = routes.notReadyReason();
       return reason ? send(503, `not ready: ${reason}`) : send(200, 'ready');
     }
+    if (path === '/process') return send(200, processReport());
     const page = path ? routes.json?.[path] : undefined;
     if (page) return send(200, page());
     return send(404, 'not found');

@@ -42,7 +42,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     hosts: config.dns.hosts,
     dialTimeoutMs: config.limits.dialTimeout,
     maxTunnels: config.limits.maxTunnels,
-    idleTimeoutMs: 0,
+    idleTimeoutMs: config.limits.idleTimeout,
     keepaliveIntervalMs: config.limits.keepaliveInterval,
     keepaliveTimeoutMs: config.limits.keepaliveTimeout,
     version: VERSION,

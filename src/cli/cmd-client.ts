@@ -41,7 +41,6 @@ export async function clientCommand(argv: string[]): Promise<number> {
     address: config.server ? formatAddress(config.server) : credential.server,
     log: log.child({ part: 'link' }),
   });
-  await link.start();
   const proxy = createConnectProxy({
     link,
     log,
@@ -49,12 +48,14 @@ export async function clientCommand(argv: string[]): Promise<number> {
     maxConnections: config.limits.maxConnections,
     headerBytes: config.limits.headerBytes,
     handshakeTimeoutMs: config.limits.handshakeTimeout,
-    idleTimeoutMs: 0,
+    idleTimeoutMs: config.limits.idleTimeout,
   });
   await new Promise<void>((resolve, reject) => {
     proxy.once('error', reject);
     proxy.listen(config.listen.port, config.listen.host, () => resolve());
   });
+  // Listening already: until the first certificate arrives, CONNECTs get 503 rather than a refused port.
+  await link.start();
   const port = (proxy.address() as AddressInfo).port;
   let adminPort: number | undefined;
   let closeAdmin = (): void => undefined;

@@ -33,6 +33,8 @@ export const agentDnsSchema = z.strictObject({
 export const agentLimitsSchema = z.strictObject({
   dialTimeout: durationSchema({ min: 1, max: 10 * 60 * SECOND }).prefault('10s'),
   maxTunnels: integerSchema(1, MAX_COUNT).default(1000),
+  /** A tunnel with no byte in either direction for this long is closed. */
+  idleTimeout: durationSchema({ min: SECOND, max: 7 * 24 * 3600 * SECOND }).prefault('30m'),
   /** On SIGTERM, how long live tunnels may keep running after the agent stops taking dials. */
   drainTimeout: durationSchema({ min: 0, max: 10 * 60 * SECOND }).prefault('30s'),
   /** An idle connection to the server is PINGed this often... */

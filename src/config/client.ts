@@ -19,6 +19,8 @@ export const clientLimitsSchema = z.strictObject({
   /** Largest proxy request head (CONNECT line and headers) accepted. */
   headerBytes: integerSchema(MIN_HEADER_BYTES, MAX_HEADER_BYTES).default(16384),
   /** How long a proxy client may take to send its request. */
+  /** A tunnel with no byte in either direction for this long is closed (also reaps peers that vanished silently). */
+  idleTimeout: durationSchema({ min: SECOND, max: 7 * 24 * 3600 * SECOND }).prefault('30m'),
   handshakeTimeout: durationSchema({ min: 1, max: 10 * 60 * SECOND }).prefault('10s'),
 });
 

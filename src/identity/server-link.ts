@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger.js';
 import { GrpcChannel } from '../protocol/grpc-channel.js';
+import { GrpcError, GrpcStatus } from '../protocol/grpc-status.js';
 import { Backoff } from './backoff.js';
 import { obtainCertificate, type HeldCertificate, type PartyCredential } from './obtain-certificate.js';
 
@@ -41,6 +42,7 @@ export class ServerLink extends EventEmitter {
   notReadyReason(now = Date.now()): string | undefined {
     if (!this.held) return 'no certificate yet';
     if (this.held.notAfter.getTime() <= now) return 'certificate expired';
+    if (this.current?.isClosed) return 'not connected to the server';
     return undefined;
   }
 
@@ -49,10 +51,20 @@ export class ServerLink extends EventEmitter {
     await this.renew();
   }
 
-  /** The channel for new streams: the current one if it is alive, else a new one (renewing an expired certificate first). */
+  /**
+   * The channel for new streams: the current one if it is alive, else a new one. Without a valid
+   * certificate it fails at once (UNAVAILABLE) while a renewal runs in the background, so callers answer
+   * their peers instead of waiting on a server that may be away for long.
+   */
   async channel(): Promise<GrpcChannel> {
-    if (this.stopped) throw new Error('link stopped');
-    if (!this.held || this.held.notAfter.getTime() <= Date.now()) await this.renew();
+    if (this.stopped) throw new GrpcError(GrpcStatus.UNAVAILABLE, 'shutting down');
+    if (!this.held || this.held.notAfter.getTime() <= Date.now()) {
+      this.renew().catch(() => undefined);
+      throw new GrpcError(
+        GrpcStatus.UNAVAILABLE,
+        this.held ? 'certificate expired; renewing with the tunnel server' : 'no certificate yet: the tunnel server has not been reached',
+      );
+    }
     if (!this.current || this.current.isClosed) this.current = this.makeChannel(this.held!);
     await this.current.connected();
     return this.current;
@@ -100,7 +112,7 @@ export class ServerLink extends EventEmitter {
         const delay = this.backoff.next();
         this.options.log.warn({ err: (err as Error).message, retryInMs: delay }, 'could not obtain a certificate');
         this.emit('certificate-error', err);
-        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
   }

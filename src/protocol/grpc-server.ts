@@ -96,11 +96,22 @@ export class ServerCall {
         else resolve(messages[0]!);
       });
       this.stream.once('error', reject);
+      this.stream.once('close', () => reject(new Error('stream closed before the request was complete')));
     });
   }
 }
 
 export type CallHandler = (call: ServerCall) => void | Promise<void>;
+
+/**
+ * A connection without a valid client certificate may only obtain one: it gets a few streams at a time
+ * and must finish within a short idle timeout, so an anonymous peer cannot pin memory or sockets.
+ */
+export const UNAUTHENTICATED_MAX_STREAMS = 4;
+export const UNAUTHENTICATED_IDLE_MS = 15_000;
+/** TLS handshakes must complete within this. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+const openStreams = new WeakMap<object, number>();
 
 export interface GrpcServerOptions {
   key: string;
@@ -127,6 +138,7 @@ export function createGrpcServer(options: GrpcServerOptions, routes: ReadonlyMap
     rejectUnauthorized: false,
     minVersion: 'TLSv1.3',
     allowHTTP1: false,
+    handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
     settings: http2Settings(options.maxConcurrentStreams),
     maxSessionMemory: MAX_SESSION_MEMORY_MIB,
   });
@@ -134,6 +146,9 @@ export function createGrpcServer(options: GrpcServerOptions, routes: ReadonlyMap
     session.on('error', (err) => options.onError(err, 'session'));
     session.once('connect', () => session.setLocalWindowSize(CONNECTION_WINDOW_BYTES));
     if (!session.connecting) session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+    if (!(session.socket as TLSSocket | undefined)?.authorized) {
+      session.setTimeout(UNAUTHENTICATED_IDLE_MS, () => session.destroy());
+    }
     startKeepalive(session, {
       intervalMs: options.keepaliveIntervalMs,
       timeoutMs: options.keepaliveTimeoutMs,
@@ -147,6 +162,16 @@ export function createGrpcServer(options: GrpcServerOptions, routes: ReadonlyMap
     if (headers[':method'] !== 'POST' || !GRPC_CONTENT_TYPE.test(String(headers['content-type'] ?? ''))) {
       if (!stream.destroyed) stream.respond({ ':status': 415 }, { endStream: true });
       return;
+    }
+    const session = stream.session!;
+    if (!(session.socket as TLSSocket).authorized) {
+      const open = (openStreams.get(session) ?? 0) + 1;
+      if (open > UNAUTHENTICATED_MAX_STREAMS) {
+        call.finish(GrpcStatus.RESOURCE_EXHAUSTED, 'too many concurrent calls without a client certificate');
+        return;
+      }
+      openStreams.set(session, open);
+      stream.once('close', () => openStreams.set(session, (openStreams.get(session) ?? 1) - 1));
     }
     const handler = routes.get(method);
     if (!handler) {

@@ -68,10 +68,12 @@ export function spliceSocket(socket: Socket, stream: ClientHttp2Stream, reader: 
     if (!ok) socket.pause();
   });
   stream.on('drain', () => socket.resume());
-  socket.on('end', () => {
+  const onLocalEnd = (): void => {
+    if (localFin) return;
     localFin = true;
     if (!stream.closed && !stream.destroyed) stream.end(finFrame);
-  });
+  };
+  socket.on('end', onLocalEnd);
   socket.on('error', (err) => finish('socket-error', err.message));
   socket.on('close', () => {
     if (!localFin || !remoteFin) finish('socket-error', 'local connection closed');
@@ -136,9 +138,11 @@ export function spliceSocket(socket: Socket, stream: ClientHttp2Stream, reader: 
     finish('stream-error', `tunnel stream closed (code ${stream.rstCode ?? 'none'})`);
   });
 
-  // Either side may have been paused explicitly while the tunnel was being set up.
+  // Either side may have been paused explicitly while the tunnel was being set up, and the caller may
+  // have half-closed before it was up (its end-of-input already consumed by whoever read the request).
   stream.resume();
   socket.resume();
+  if (socket.readableEnded) onLocalEnd();
 
   let idleTimer: NodeJS.Timeout | undefined;
   const idleMs = options.idleTimeoutMs ?? 0;

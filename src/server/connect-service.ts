@@ -65,6 +65,18 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       return;
     }
 
+    // The stream counts against its identity from now on, pending dial included, until it ends.
+    ctx.streamsByIdentity.set(client, active + 1);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      const left = (ctx.streamsByIdentity.get(client) ?? 1) - 1;
+      if (left > 0) ctx.streamsByIdentity.set(client, left);
+      else ctx.streamsByIdentity.delete(client);
+    };
+    call.stream.once('close', release);
+
     const reader = new MessageReader(MAX_FRAME_MESSAGE_BYTES);
     let host: string;
     let port: number;
@@ -126,7 +138,6 @@ export function connectHandler(ctx: ServerContext): CallHandler {
     const startedAt = Date.now();
     call.sendHeaders();
     call.stream.write(openedFrame({ result: DialResult.OK, remoteAddress: opened.remoteAddress }));
-    ctx.streamsByIdentity.set(client, (ctx.streamsByIdentity.get(client) ?? 0) + 1);
     ctx.audit.record({
       type: 'tunnel.opened',
       tunnelId: id,
@@ -138,9 +149,7 @@ export function connectHandler(ctx: ServerContext): CallHandler {
     });
     const tunnel = relay({ call, reader }, { call: dial.call, reader: dial.reader }, (result) => {
       ctx.tunnels.delete(id);
-      const left = (ctx.streamsByIdentity.get(client) ?? 1) - 1;
-      if (left > 0) ctx.streamsByIdentity.set(client, left);
-      else ctx.streamsByIdentity.delete(client);
+      release();
       ctx.audit.record({
         type: 'tunnel.closed',
         tunnelId: id,

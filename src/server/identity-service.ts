@@ -11,6 +11,8 @@ import type { ServerContext } from './context.js';
 import { peerAddress } from './peer.js';
 
 const MAX_REQUEST_BYTES = 64 * 1024;
+/** The whole call (request upload included) must finish within this. */
+const CALL_DEADLINE_MS = 10_000;
 
 /**
  * Identity.IssueCertificate: a service-account JWT bound to a fresh key's CSR buys a short-lived leaf
@@ -20,6 +22,7 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
   const replay = new MemoryReplayCache();
   return async (call) => {
     const source = peerAddress(call);
+    const deadline = setTimeout(() => call.finish(GrpcStatus.DEADLINE_EXCEEDED, 'the request took too long'), CALL_DEADLINE_MS);
     try {
       const request = fromBinary(IssueCertificateRequestSchema, await call.readUnary(MAX_REQUEST_BYTES));
       const csr = await parseAndVerifyCsr(request.csrDer);
@@ -67,6 +70,8 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
       ctx.audit.record({ type: 'token.rejected', code, reason: message, source });
       ctx.log.warn({ code, reason: message, source }, 'certificate refused');
       call.finish(status, message);
+    } finally {
+      clearTimeout(deadline);
     }
   };
 }

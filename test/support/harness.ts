@@ -23,6 +23,8 @@ export interface TunnelOptions {
   acl?: { clients: string[]; agents: string[]; destinations?: string[] }[];
   /** Server config overrides. */
   server?: Record<string, unknown>;
+  /** Environment for every program (e.g. NODE_OPTIONS). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export const AGENT = 'agent-1@agents.test.causeway';
@@ -35,6 +37,8 @@ export class TestTunnel {
   agent!: LaunchedProgram;
   client!: LaunchedProgram;
   serverAddress = '';
+
+  private env: NodeJS.ProcessEnv | undefined;
 
   private constructor(readonly dir: string) {}
 
@@ -66,6 +70,7 @@ export class TestTunnel {
   }
 
   private async boot(options: TunnelOptions): Promise<void> {
+    this.env = options.env;
     await initCa(join(this.dataDir, 'ca'), { trustDomain: TRUST_DOMAIN });
     const serverYaml = join(this.dir, 'server.yaml');
     writeFileSync(
@@ -130,6 +135,7 @@ export class TestTunnel {
     mkdirSync(join(this.dir, 'logs'), { recursive: true });
     const launched = await launch([program, '--config', config], {
       logFile: join(this.dir, 'logs', `${program}-${this.programs.length}.log`),
+      ...(this.env ? { env: this.env } : {}),
     });
     this.programs.push(launched);
     return launched;

@@ -124,3 +124,11 @@ export function hashUntilEnd(socket: Socket): Promise<{ sha256: string; bytes: n
     socket.resume();
   });
 }
+
+/** A loopback port with nothing listening (bound once, then released), for "connection refused". */
+export async function freeClosedPort(): Promise<number> {
+  const { server, port, close } = await listenTcp(() => undefined);
+  void server;
+  await close();
+  return port;
+}
