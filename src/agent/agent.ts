@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { AuditLog } from '../audit/audit-log.js';
 import { Backoff } from '../identity/backoff.js';
 import type { PartyCredential } from '../identity/obtain-certificate.js';
 import { ServerLink } from '../identity/server-link.js';
 import type { Logger } from '../log/logger.js';
-import { decideAddress, decideName, summarize, type Allowlist } from '../policy/allowlist.js';
-import { DialResult, openedFrame } from '../protocol/frames.js';
+import { formatHostPort } from '../policy/host.js';
+import { summarize, type Allowlist } from '../policy/allowlist.js';
+import type { SelfEndpoints } from '../policy/self-endpoint.js';
+import { DialResult, openedFrame, ResetReason, resetFrame } from '../protocol/frames.js';
 import {
   AgentMessageSchema,
   DestinationSchema,
@@ -20,8 +23,21 @@ import {
 import type { GrpcChannel } from '../protocol/grpc-channel.js';
 import { encodeMessage, MessageReader } from '../protocol/message-framing.js';
 import { spliceSocket } from '../protocol/tunnel-endpoint.js';
-import { dialTarget, type DialOutcome } from './dial-target.js';
-import { resolveAll } from './resolve.js';
+import { checkAndDial, stillAllowed, type CheckedDial, type FailedDial } from './check-dial.js';
+import { countDeny } from '../metrics/deny-counter.js';
+import type { NameResolver } from './resolve.js';
+
+/** A tunnel the agent is serving, kept so a reloaded allowlist can end it. */
+interface LiveTunnel {
+  id: string;
+  client: string;
+  target: string;
+  host: string;
+  port: number;
+  address: string;
+  socket: Socket;
+  stream: ClientHttp2Stream;
+}
 
 const REGISTER_METHOD = '/causeway.v1.Tunnel/Register';
 const ACCEPT_METHOD = '/causeway.v1.Tunnel/Accept';
@@ -31,8 +47,11 @@ const MAX_DIAL_TIMEOUT_MS = 60_000;
 export interface AgentOptions {
   credential: PartyCredential;
   address: string;
+  /** The allowlist at start; {@link Agent.applyAllowlist} replaces it. */
   allowlist: Allowlist;
-  hosts: Readonly<Record<string, string>>;
+  resolver: NameResolver;
+  /** The agent's own endpoints (its admin port), never reachable through the tunnel. */
+  self: () => SelfEndpoints;
   dialTimeoutMs: number;
   maxTunnels: number;
   idleTimeoutMs: number;
@@ -56,8 +75,11 @@ export class Agent {
   private pendingDials = 0;
   private readonly backoff = new Backoff();
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private allowlist: Allowlist;
+  private readonly live = new Map<string, LiveTunnel>();
 
   constructor(private readonly options: AgentOptions) {
+    this.allowlist = options.allowlist;
     this.link = new ServerLink(options.credential, { address: options.address, log: options.log.child({ part: 'link' }) });
     this.link.on('rotated', (channel: GrpcChannel) => this.openControl(channel));
   }
@@ -102,8 +124,48 @@ export class Agent {
     }, delay);
   }
 
+  /**
+   * Replaces the allowlist: new dials follow it at once, live tunnels it no longer allows are reset
+   * and audited, and the agent registers again so the server routes by the new summary. Returns how
+   * many tunnels were closed.
+   */
+  applyAllowlist(allowlist: Allowlist): number {
+    this.allowlist = allowlist;
+    const self = this.options.self();
+    let closed = 0;
+    for (const tunnel of [...this.live.values()]) {
+      const verdict = stillAllowed(tunnel.host, tunnel.port, tunnel.address, { allowlist, self });
+      if (verdict.allow) continue;
+      closed++;
+      this.live.delete(tunnel.id);
+      this.recordDeny(tunnel.client, tunnel.target, `allowlist reloaded; live tunnel closed: ${verdict.reason}`, verdict.rule);
+      if (!tunnel.stream.destroyed) tunnel.stream.write(resetFrame(ResetReason.POLICY, 'no longer allowed by the agent\'s allowlist'));
+      tunnel.socket.resetAndDestroy();
+    }
+    if (this.control !== undefined && !this.stopped) {
+      this.link.channel().then(
+        (channel) => this.openControl(channel),
+        (err: unknown) => this.options.log.warn({ err: (err as Error).message }, 'cannot re-register after an allowlist reload'),
+      );
+    }
+    return closed;
+  }
+
+  private recordDeny(client: string, target: string, reason: string, rule: number | undefined): void {
+    countDeny('allowlist');
+    this.options.audit.record({
+      type: 'deny',
+      layer: 'allowlist',
+      identity: client,
+      agent: this.options.credential.identity,
+      target,
+      reason,
+      ...(rule === undefined ? {} : { rule: `allowlist entry ${rule}` }),
+    });
+  }
+
   private hello(): Buffer {
-    const destinations = summarize(this.options.allowlist).map((entry) =>
+    const destinations = summarize(this.allowlist).map((entry) =>
       create(DestinationSchema, {
         host: entry.host,
         ports: entry.ports.map((range) => create(PortRangeSchema, { first: range.first, last: range.last })),
@@ -164,27 +226,34 @@ export class Agent {
   }
 
   private async handleDial(request: DialRequest): Promise<void> {
-    const target = `${request.host}:${request.port}`;
+    const target = formatHostPort(request.host, request.port);
     const client = request.clientIdentity;
     const timeoutMs = Math.min(Math.max(request.timeoutMs || this.options.dialTimeoutMs, 100), MAX_DIAL_TIMEOUT_MS);
-    let outcome: DialOutcome;
+    let outcome: CheckedDial | FailedDial;
     if (this.tunnels + this.pendingDials >= this.options.maxTunnels) {
-      outcome = { ok: false, result: DialResult.ERROR, message: 'the agent is at its tunnel limit' };
+      outcome = { ok: false, result: DialResult.ERROR, message: 'the agent is at its tunnel limit', reason: 'tunnel limit' };
     } else {
       this.pendingDials++;
       try {
-        outcome = await this.checkAndDial(request, timeoutMs);
+        outcome = await checkAndDial(request.host, request.port, { allowlist: this.allowlist, self: this.options.self(), resolver: this.options.resolver }, timeoutMs);
+        if (outcome.ok) {
+          // The allowlist may have been reloaded while this dial was resolving or connecting.
+          const verdict = stillAllowed(outcome.host, request.port, outcome.address, { allowlist: this.allowlist, self: this.options.self() });
+          if (!verdict.allow) {
+            outcome.socket.destroy();
+            outcome = { ok: false, result: DialResult.DENIED, message: `${target} is not on the agent's allowlist`, reason: verdict.reason, rule: verdict.rule };
+          }
+        }
       } finally {
         this.pendingDials--;
       }
     }
     if (!outcome.ok) {
-      const denied = outcome.result === DialResult.DENIED;
-      this.options.audit.record(
-        denied
-          ? { type: 'deny', layer: 'allowlist', identity: client, target, reason: outcome.message }
-          : { type: 'dial.failed', client, agent: this.options.credential.identity, target, result: DialResult[outcome.result] ?? 'ERROR', reason: outcome.message },
-      );
+      if (outcome.result === DialResult.DENIED) {
+        this.recordDeny(client, target, outcome.reason, outcome.rule);
+      } else {
+        this.options.audit.record({ type: 'dial.failed', client, agent: this.options.credential.identity, target, result: DialResult[outcome.result] ?? 'ERROR', reason: outcome.reason });
+      }
     }
     let stream: ClientHttp2Stream;
     try {
@@ -203,6 +272,7 @@ export class Agent {
     const { socket, remoteAddress } = outcome;
     const startedAt = Date.now();
     this.tunnels++;
+    this.live.set(request.dialId, { id: request.dialId, client, target, host: outcome.host, port: request.port, address: outcome.address, socket, stream });
     this.options.audit.record({
       type: 'tunnel.opened',
       tunnelId: request.dialId,
@@ -217,6 +287,7 @@ export class Agent {
       idleTimeoutMs: this.options.idleTimeoutMs,
       onClose: (result) => {
         this.tunnels--;
+        this.live.delete(request.dialId);
         this.options.audit.record({
           type: 'tunnel.closed',
           tunnelId: request.dialId,
@@ -230,27 +301,5 @@ export class Agent {
         });
       },
     });
-  }
-
-  /** The allowlist decides on the name, then on every address it resolves to; only a checked address is dialled. */
-  private async checkAndDial(request: DialRequest, timeoutMs: number): Promise<DialOutcome> {
-    const { host, port } = request;
-    const byName = decideName(this.options.allowlist, host, port);
-    if (!byName.allow) return { ok: false, result: DialResult.DENIED, message: `${host}:${port} is not on the agent's allowlist` };
-    let addresses: string[];
-    try {
-      addresses = await resolveAll(host, { hosts: this.options.hosts });
-    } catch {
-      return { ok: false, result: DialResult.UNREACHABLE, message: `${host} could not be resolved by the agent` };
-    }
-    if (addresses.length === 0) return { ok: false, result: DialResult.UNREACHABLE, message: `${host} has no addresses` };
-    for (const address of addresses) {
-      const byAddress = decideAddress(this.options.allowlist, host, address, port);
-      if (!byAddress.allow) {
-        this.options.log.warn({ host, address, reason: byAddress.reason }, 'resolved address refused by the allowlist');
-        return { ok: false, result: DialResult.DENIED, message: `${host}:${port} resolves to an address the agent may not dial` };
-      }
-    }
-    return dialTarget(addresses[0]!, port, timeoutMs);
   }
 }
