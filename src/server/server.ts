@@ -12,7 +12,9 @@ import { compileAcl, type AclRule } from '../policy/acl.js';
 import { createGrpcServer, type CallHandler } from '../protocol/grpc-server.js';
 import { GrpcStatus } from '../protocol/grpc-status.js';
 import { IdentityRegistry } from '../registry/identity-registry.js';
+import { denyCounts } from '../metrics/deny-counter.js';
 import { acceptHandler } from './accept-service.js';
+import { applyAcl } from './acl-reload.js';
 import { AgentRegistry } from './agent-registry.js';
 import { connectHandler } from './connect-service.js';
 import type { ServerContext } from './context.js';
@@ -44,6 +46,8 @@ export interface RunningServer {
   adminPort: number | undefined;
   trustDomain: string;
   context: ServerContext;
+  /** Puts new ACL rules into force and closes live tunnels they no longer permit; returns how many. */
+  applyAcl(rules: readonly AclRule[]): number;
   /** Stops taking new streams, ends live tunnels after `graceMs`, and closes. */
   close(graceMs?: number): Promise<void>;
 }
@@ -151,6 +155,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             target: t.target,
             ageMs: Date.now() - t.startedAt,
           })),
+          denies: denyCounts(),
         }),
       },
     });
@@ -167,6 +172,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     adminPort,
     trustDomain: ca.trustDomain,
     context: ctx,
+    applyAcl: (rules) => applyAcl(ctx, compileAcl(rules)),
     async close(graceMs = 0) {
       draining = true;
       clearInterval(sweep);
