@@ -27,6 +27,10 @@ Exit status: 0 when at least one agent may be used, 1 when the ACL denies, 2 on 
 
 interface PolicyCheckReport {
   client: string;
+  /** The agent asked about with --agent, if any. */
+  agent: string | undefined;
+  /** Whether the server's identity registry was found (and identity states are known). */
+  registry: boolean;
   target: string;
   agents: { agent: string; enabled: boolean | undefined; decision: Decision }[];
   rules: AclExplanation['rules'];
@@ -74,17 +78,17 @@ export async function policyCommand(argv: string[]): Promise<number> {
     return { agent, enabled: registry?.get(agent)?.enabled, decision };
   });
   const overall = explainAcl(acl, { client, host, port, agent: values.agent });
-  const allowed = agents.length > 0 ? agents.some((a) => a.decision.allow && a.enabled !== false) : overall.granting.length > 0;
-  const report: PolicyCheckReport = { client, target: overall.target, agents, rules: overall.rules, allowed };
+  const allowed = agents.length > 0 ? agents.some((a) => a.decision.allow && !(registry !== undefined && a.enabled !== true)) : overall.granting.length > 0;
+  const report: PolicyCheckReport = { client, agent: values.agent, registry: registry !== undefined, target: overall.target, agents, rules: overall.rules, allowed };
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : render(report, agentNames.length === 0));
   return allowed ? 0 : 1;
 }
 
 function render(report: PolicyCheckReport, noAgents: boolean): string {
   const lines = [`client ${report.client}`, `target ${report.target}`, ''];
-  if (noAgents) lines.push('no agent identities registered; deciding by the rules alone');
+  if (noAgents) lines.push(`${report.registry ? 'no agent identities registered' : 'no identity registry found'}; deciding by the rules alone`);
   for (const { agent, enabled, decision } of report.agents) {
-    const state = enabled === false ? ' (identity disabled: refused before the ACL)' : enabled === undefined ? ' (not a registered identity)' : '';
+    const state = !report.registry ? '' : enabled === false ? ' (identity disabled: refused before the ACL)' : enabled === undefined ? ' (not a registered identity)' : '';
     lines.push(`${decision.allow ? 'ALLOW' : 'DENY '} via ${agent}${state}`, `      ${decision.reason}`);
   }
   lines.push('', 'rules (in order; the first that grants decides):');
@@ -93,7 +97,7 @@ function render(report: PolicyCheckReport, noAgents: boolean): string {
     lines.push(
       `  ${rule.rule}: ${rule.grants ? 'grants' : 'does not grant'}`,
       `     client       ${rule.client === undefined ? 'no pattern matches' : `matches ${JSON.stringify(rule.client)}`}`,
-      `     agents       ${rule.agents.map((a) => JSON.stringify(a)).join(', ')}${rule.agent === undefined ? '' : ` (matches ${JSON.stringify(rule.agent)})`}`,
+      `     agents       ${rule.agents.map((a) => JSON.stringify(a)).join(', ')}${report.agent === undefined ? '' : rule.agent === undefined ? ` (none matches ${report.agent})` : ` (${report.agent} matches ${JSON.stringify(rule.agent)})`}`,
       `     destination  ${rule.destination === undefined ? 'not covered' : rule.destination === 'any' ? 'any (the rule names none)' : `covered by ${rule.destination}`}`,
     );
   }

@@ -23,6 +23,10 @@ export interface TunnelOptions {
   acl?: { clients: string[]; agents: string[]; destinations?: string[] }[];
   /** Server config overrides. */
   server?: Record<string, unknown>;
+  /** Leave out the default "client → agent, any destination" ACL rule. */
+  noDefaultAcl?: boolean;
+  /** Extra `dns:` settings of the first agent (e.g. `servers`). */
+  agentDns?: Record<string, unknown>;
 }
 
 export const AGENT = 'agent-1@agents.test.causeway';
@@ -75,7 +79,7 @@ export class TestTunnel {
         admin: '127.0.0.1:0',
         dataDir: './server-data',
         serverNames: ['localhost', '127.0.0.1'],
-        acl: [{ clients: [CLIENT], agents: [AGENT] }, ...(options.acl ?? [])],
+        acl: [...(options.noDefaultAcl ? [] : [{ clients: [CLIENT], agents: [AGENT] }]), ...(options.acl ?? [])],
         ...(options.server ?? {}),
       }),
     );
@@ -83,7 +87,7 @@ export class TestTunnel {
     this.serverAddress = `127.0.0.1:${this.serverPort}`;
     await this.createCredential(AGENT, 'agent');
     await this.createCredential(CLIENT, 'client');
-    this.agent = await this.startAgent(AGENT, options.allow, options.hosts ?? {});
+    this.agent = await this.startAgent(AGENT, options.allow, options.hosts ?? {}, options.agentDns);
     this.client = await this.startClient(CLIENT);
   }
 
@@ -94,11 +98,16 @@ export class TestTunnel {
     return out;
   }
 
-  async startAgent(name: string, allow: AllowEntryInput[], hosts: Record<string, string>): Promise<LaunchedProgram> {
-    const file = join(this.dir, `${name.split('@')[0]}.yaml`);
+  /** The config file of the server, or of the agent or client named `name`. */
+  configFile(name: 'server' | string): string {
+    return join(this.dir, name === 'server' ? 'server.yaml' : `${name.split('@')[0]}.yaml`);
+  }
+
+  async startAgent(name: string, allow: AllowEntryInput[], hosts: Record<string, string>, dns: Record<string, unknown> = {}): Promise<LaunchedProgram> {
+    const file = this.configFile(name);
     writeFileSync(
       file,
-      stringify({ credentials: `./${name.split('@')[0]}.json`, admin: '127.0.0.1:0', allow, dns: { hosts } }),
+      stringify({ credentials: `./${name.split('@')[0]}.json`, admin: '127.0.0.1:0', allow, dns: { hosts, ...dns } }),
     );
     const agent = await this.launch('agent', file);
     await agent.waitForLog((line) => line['msg'] === 'registered with the server', 20_000);
