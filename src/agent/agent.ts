@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientHttp2Stream } from 'node:http2';
-import type { Socket } from 'node:net';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { AuditLog } from '../audit/audit-log.js';
 import { Backoff } from '../identity/backoff.js';
@@ -10,7 +9,7 @@ import type { Logger } from '../log/logger.js';
 import { formatHostPort } from '../policy/host.js';
 import { summarize, type Allowlist } from '../policy/allowlist.js';
 import type { SelfEndpoints } from '../policy/self-endpoint.js';
-import { DialResult, openedFrame, ResetReason, resetFrame } from '../protocol/frames.js';
+import { DialResult, openedFrame } from '../protocol/frames.js';
 import {
   AgentMessageSchema,
   DestinationSchema,
@@ -25,19 +24,8 @@ import { encodeMessage, MessageReader } from '../protocol/message-framing.js';
 import { spliceSocket } from '../protocol/tunnel-endpoint.js';
 import { checkAndDial, stillAllowed, type CheckedDial, type FailedDial } from './check-dial.js';
 import { countDeny } from '../metrics/deny-counter.js';
+import { LiveTunnels } from './live-tunnels.js';
 import type { NameResolver } from './resolve.js';
-
-/** A tunnel the agent is serving, kept so a reloaded allowlist can end it. */
-interface LiveTunnel {
-  id: string;
-  client: string;
-  target: string;
-  host: string;
-  port: number;
-  address: string;
-  socket: Socket;
-  stream: ClientHttp2Stream;
-}
 
 const REGISTER_METHOD = '/causeway.v1.Tunnel/Register';
 const ACCEPT_METHOD = '/causeway.v1.Tunnel/Accept';
@@ -76,7 +64,7 @@ export class Agent {
   private readonly backoff = new Backoff();
   private reconnectTimer: NodeJS.Timeout | undefined;
   private allowlist: Allowlist;
-  private readonly live = new Map<string, LiveTunnel>();
+  private readonly live = new LiveTunnels();
 
   constructor(private readonly options: AgentOptions) {
     this.allowlist = options.allowlist;
@@ -131,17 +119,9 @@ export class Agent {
    */
   applyAllowlist(allowlist: Allowlist): number {
     this.allowlist = allowlist;
-    const self = this.options.self();
-    let closed = 0;
-    for (const tunnel of [...this.live.values()]) {
-      const verdict = stillAllowed(tunnel.host, tunnel.port, tunnel.address, { allowlist, self });
-      if (verdict.allow) continue;
-      closed++;
-      this.live.delete(tunnel.id);
-      this.recordDeny(tunnel.client, tunnel.target, `allowlist reloaded; live tunnel closed: ${verdict.reason}`, verdict.rule);
-      if (!tunnel.stream.destroyed) tunnel.stream.write(resetFrame(ResetReason.POLICY, 'no longer allowed by the agent\'s allowlist'));
-      tunnel.socket.resetAndDestroy();
-    }
+    const closed = this.live.closeDisallowed(allowlist, this.options.self(), (tunnel, verdict) =>
+      this.recordDeny(tunnel.client, tunnel.target, `allowlist reloaded; live tunnel closed: ${verdict.reason}`, verdict.rule),
+    );
     if (this.control !== undefined && !this.stopped) {
       this.link.channel().then(
         (channel) => this.openControl(channel),
@@ -272,7 +252,7 @@ export class Agent {
     const { socket, remoteAddress } = outcome;
     const startedAt = Date.now();
     this.tunnels++;
-    this.live.set(request.dialId, { id: request.dialId, client, target, host: outcome.host, port: request.port, address: outcome.address, socket, stream });
+    this.live.add({ id: request.dialId, client, target, host: outcome.host, port: request.port, address: outcome.address, socket, stream });
     this.options.audit.record({
       type: 'tunnel.opened',
       tunnelId: request.dialId,

@@ -24,8 +24,6 @@ export class ResolveError extends Error {
   }
 }
 
-/** Most addresses taken from one answer; a DNS reply cannot make the agent check (or hold) more. */
-export const MAX_ADDRESSES = 64;
 const EMPTY_ANSWER = new Set(['ENODATA', 'ENOTFOUND', 'ENONAME']);
 
 /**
@@ -42,7 +40,10 @@ export class NameResolver {
     }
   }
 
-  /** Every address of the canonical name `name` (A and AAAA), in answer order, at most {@link MAX_ADDRESSES}. */
+  /**
+   * Every address of the canonical name `name` (A and AAAA), in answer order. All of them are returned
+   * so that all are checked; a DNS message bounds how many there can be.
+   */
   async resolve(name: string): Promise<string[]> {
     const fixed = this.options.hosts[name];
     if (fixed !== undefined) return [fixed];
@@ -56,7 +57,7 @@ export class NameResolver {
     try {
       const addresses = await Promise.race([this.resolver ? this.query(this.resolver, name) : this.lookup(name), deadline]);
       if (addresses.length === 0) throw new ResolveError('ERR_RESOLVE_NO_ADDRESSES', `${name} has no addresses`);
-      return addresses.slice(0, MAX_ADDRESSES);
+      return addresses;
     } finally {
       clearTimeout(timer);
     }

@@ -48,18 +48,21 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       client = authenticatePeer(call, ctx.trustDomain, 'client').identity;
     } catch (err) {
       const e = err as GrpcError;
+      countDeny('authn');
       ctx.audit.record({ type: 'deny', layer: 'authn', identity: 'unknown', reason: e.message, source });
       call.finish(e.status, e.message);
       return;
     }
     const record = ctx.registry.get(client);
     if (!record?.enabled) {
+      countDeny('identity');
       ctx.audit.record({ type: 'deny', layer: 'identity', identity: client, reason: 'identity disabled or unknown', source });
       call.finish(GrpcStatus.PERMISSION_DENIED, `identity ${client} is disabled`);
       return;
     }
     const active = ctx.streamsByIdentity.get(client) ?? 0;
     if (active >= ctx.limits.maxStreamsPerIdentity) {
+      countDeny('limit');
       ctx.audit.record({ type: 'deny', layer: 'limit', identity: client, reason: 'too many tunnels', source });
       call.finish(GrpcStatus.RESOURCE_EXHAUSTED, `identity ${client} has ${active} tunnels open, the limit`);
       return;
@@ -81,6 +84,11 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       host = canonical.host;
     } catch (err) {
       const e = err instanceof GrpcError ? err : new GrpcError(GrpcStatus.INVALID_ARGUMENT, 'malformed frame');
+      if (e.status === GrpcStatus.INVALID_ARGUMENT) {
+        // A target the ACL cannot even parse is refused by it: audited, answered with the protocol's error.
+        countDeny('acl');
+        ctx.audit.record({ type: 'deny', layer: 'acl', identity: client, reason: `invalid open request: ${e.message}`, source });
+      }
       call.finish(e.status, e.message);
       return;
     }
