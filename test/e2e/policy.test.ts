@@ -148,7 +148,7 @@ describe('policy: server ACL on every stream and the agent allowlist', () => {
       (config['acl'] as { destinations?: string[] }[])[0]!.destinations = [`${GIT}:${gitOtherPort.port}`];
     });
     await tunnel.server.waitForLog((l) => l['event'] === 'policy.reloaded', 20_000);
-    await closed;
+    await within(closed, 20_000, 'the live tunnel to close');
     await waitFor(() => serverAudit().some((r) => r['type'] === 'deny' && String(r['reason']).startsWith('acl reloaded; live tunnel closed') && r['identity'] === CLIENT), 'reload deny');
     assert.equal(await curlConnectCode(narrow(), `http://${GIT}:${git.port}/`), '403', 'the old destination is no longer permitted');
 
@@ -174,7 +174,7 @@ describe('policy: server ACL on every stream and the agent allowlist', () => {
       (config['allow'] as { ports: number[] }[])[1]!.ports = [git.port];
     });
     await waitFor(() => reloads() > seen, 'agent reload');
-    await closed;
+    await within(closed, 20_000, 'the live tunnel to close');
     await waitFor(() => agentAudit().some((r) => r['type'] === 'deny' && String(r['reason']).startsWith('allowlist reloaded; live tunnel closed')), 'agent reload deny');
     // The server now routes by the new summary: the port is refused before any agent is asked.
     const target = `${GIT}:${gitOtherPort.port}`;
@@ -245,6 +245,7 @@ function echo(socket: Socket, text: string): Promise<string> {
     };
     socket.on('data', onData);
     socket.once('error', reject);
+    socket.once('close', () => reject(new Error(`the tunnel closed before echoing ${JSON.stringify(text)}`)));
     socket.resume();
     socket.write(text);
   });
@@ -260,6 +261,14 @@ function editYaml(file: string, change: (config: Record<string, unknown>) => voi
 function writeAtomically(file: string, text: string): void {
   writeFileSync(`${file}.tmp`, text);
   renameSync(`${file}.tmp`, file);
+}
+
+function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
