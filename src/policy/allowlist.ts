@@ -155,17 +155,28 @@ export function summarize(allowlist: Allowlist): AllowlistSummaryEntry[] {
 /**
  * Whether an advertised summary covers `host:port`. Both sides are canonicalised and parsed as
  * patterns, so a summary from a peer that wrote hosts differently still compares correctly; anything
- * unparsable is not covered. The agent re-checks every dial: a summary only routes.
+ * unparsable is not covered. The agent re-checks every dial: a summary only routes. A summary is parsed
+ * once and the result kept for as long as the array itself lives (one agent registration).
  */
 export function summaryCovers(summary: readonly AllowlistSummaryEntry[], host: string, port: number): boolean {
   if (!isPort(port)) return false;
   const target = normalizeHost(host);
   if (target.kind === 'invalid') return false;
-  return summary.some((entry) => {
-    if (!portInRanges(entry.ports, port)) return false;
-    const listed = parseHostPattern(entry.host);
-    return listed.ok && matchesHostPattern(listed.pattern, target);
-  });
+  return compiledSummary(summary).some((entry) => portInRanges(entry.ports, port) && matchesHostPattern(entry.pattern, target));
+}
+
+const compiledSummaries = new WeakMap<readonly AllowlistSummaryEntry[], readonly { pattern: HostPattern; ports: readonly PortRange[] }[]>();
+
+function compiledSummary(summary: readonly AllowlistSummaryEntry[]): readonly { pattern: HostPattern; ports: readonly PortRange[] }[] {
+  let compiled = compiledSummaries.get(summary);
+  if (compiled === undefined) {
+    compiled = summary.flatMap((entry) => {
+      const listed = parseHostPattern(entry.host);
+      return listed.ok ? [{ pattern: listed.pattern, ports: entry.ports.map((r) => ({ first: r.first, last: r.last })) }] : [];
+    });
+    compiledSummaries.set(summary, compiled);
+  }
+  return compiled;
 }
 
 type EntryMatch = { readonly host: CanonicalHost; readonly entries: readonly number[] } | { readonly refusal: Decision };
