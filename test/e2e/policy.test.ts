@@ -4,6 +4,14 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
+import { toPartyCredential } from '../../src/cli/party-credential.js';
+import { CONNECT_METHOD } from '../../src/client/open-tunnel.js';
+import { loadCredential } from '../../src/config/credential.js';
+import { ServerLink } from '../../src/identity/server-link.js';
+import { createLogger } from '../../src/log/logger.js';
+import { openFrame } from '../../src/protocol/frames.js';
+import { statusFrom } from '../../src/protocol/grpc-channel.js';
+import { GrpcStatus } from '../../src/protocol/grpc-status.js';
 import { AGENT, CLIENT, TestTunnel } from '../support/harness.js';
 import { TestDnsServer } from '../support/dns-server.js';
 import { listenerPair, recordingListener, type RecordingListener } from '../support/recording-listener.js';
@@ -191,6 +199,51 @@ describe('policy: server ACL on every stream and the agent allowlist', () => {
     writeAtomically(tunnel.configFile(AGENT), 'credentials: ./agent-1.json\nallow: [{ host: "*", ports: [1] }]\n');
     const failed = await tunnel.agent.waitForLog((l) => l['event'] === 'policy.reload-failed', 20_000);
     assert.match(String(failed['err']), /allow\[0\]\.host/);
+  });
+
+  test('gRPC callers get PERMISSION_DENIED for denials and INVALID_ARGUMENT (audited) for hosts that do not parse', async () => {
+    const link = new ServerLink(toPartyCredential(loadCredential(`${tunnel.dir}/client-1.json`).credential), {
+      address: tunnel.serverAddress,
+      log: createLogger('test', 'silent'),
+    });
+    await link.start();
+    try {
+      const rows: ReadonlyArray<readonly [string, number, number, string | undefined]> = [
+        // The server canonicalises before its ACL: these all name 127.0.0.1 or 169.254.169.254, not git.corp.test.
+        ['0x7f000001', git.port, GrpcStatus.PERMISSION_DENIED, `${DENIED_IP}:${git.port}`],
+        ['0177.0.0.1', git.port, GrpcStatus.PERMISSION_DENIED, `${DENIED_IP}:${git.port}`],
+        ['::ffff:a9fe:a9fe', git.port, GrpcStatus.PERMISSION_DENIED, `169.254.169.254:${git.port}`],
+        ['GIT.corp.test.', 1, GrpcStatus.PERMISSION_DENIED, `${GIT}:1`],
+        ['fe80::1%eth0', git.port, GrpcStatus.INVALID_ARGUMENT, undefined],
+        ['git.corp.test/../x', git.port, GrpcStatus.INVALID_ARGUMENT, undefined],
+        ['a'.repeat(2000), git.port, GrpcStatus.INVALID_ARGUMENT, undefined],
+      ];
+      for (const [host, port, expected, auditTarget] of rows) {
+        const channel = await link.channel();
+        const stream = channel.openStream(CONNECT_METHOD);
+        const status = await new Promise<number>((resolve) => {
+          let got: number | undefined;
+          const take = (headers: Parameters<typeof statusFrom>[0]): void => {
+            got ??= statusFrom(headers)?.status;
+          };
+          stream.on('response', take);
+          stream.on('trailers', take);
+          stream.on('error', () => undefined);
+          stream.on('close', () => resolve(got ?? -1));
+          stream.resume();
+          stream.end(openFrame(host, port));
+        });
+        assert.equal(status, expected, host.slice(0, 40));
+        if (auditTarget !== undefined) {
+          await waitFor(() => serverAudit().some((r) => r['type'] === 'deny' && r['layer'] === 'acl' && r['identity'] === CLIENT && r['target'] === auditTarget), `deny of ${auditTarget}`);
+        }
+      }
+      const invalid = serverAudit().filter((r) => r['type'] === 'deny' && r['identity'] === CLIENT && String(r['reason']).startsWith('invalid open request'));
+      assert.equal(invalid.length, 3, 'every unparsable target is audited');
+      assert.equal(gitLoopback.accepted.length, 0);
+    } finally {
+      link.stop();
+    }
   });
 
   function serverAudit(): Record<string, unknown>[] {
