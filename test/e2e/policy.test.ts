@@ -125,9 +125,10 @@ describe('policy: server ACL on every stream and the agent allowlist', () => {
       assert.match(refusal.statusLine, /^HTTP\/1\.1 403 /, host);
     }
     assert.equal(gitLoopback.accepted.length, 0);
-    const canonical = serverAudit().filter((r) => r['type'] === 'deny' && r['identity'] === WIDE && r['target'] === `${DENIED_IP}:${git.port}`);
-    assert.equal(canonical.length, 5, 'each notation of 127.0.0.1 was audited as 127.0.0.1');
-    assert.ok(serverAudit().some((r) => r['type'] === 'deny' && r['identity'] === WIDE && r['target'] === `0.0.0.0:${git.port}`), '"0" is 0.0.0.0');
+    const canonical = (): number => serverAudit().filter((r) => r['type'] === 'deny' && r['identity'] === WIDE && r['target'] === `${DENIED_IP}:${git.port}`).length;
+    await waitFor(() => canonical() >= 5, 'the audit of every notation');
+    assert.equal(canonical(), 5, 'each notation of 127.0.0.1 was audited as 127.0.0.1');
+    await waitFor(() => serverAudit().some((r) => r['type'] === 'deny' && r['identity'] === WIDE && r['target'] === `0.0.0.0:${git.port}`), '"0" audited as 0.0.0.0');
   });
 
   test("the agent's own admin port is never reachable, even through an entry that allows its port and loopback", async () => {
@@ -238,8 +239,10 @@ describe('policy: server ACL on every stream and the agent allowlist', () => {
           await waitFor(() => serverAudit().some((r) => r['type'] === 'deny' && r['layer'] === 'acl' && r['identity'] === CLIENT && r['target'] === auditTarget), `deny of ${auditTarget}`);
         }
       }
-      const invalid = serverAudit().filter((r) => r['type'] === 'deny' && r['identity'] === CLIENT && String(r['reason']).startsWith('invalid open request'));
-      assert.equal(invalid.length, 3, 'every unparsable target is audited');
+      // The audit file is written asynchronously: the answer can reach the caller before the line lands.
+      const invalid = (): number => serverAudit().filter((r) => r['type'] === 'deny' && r['identity'] === CLIENT && String(r['reason']).startsWith('invalid open request')).length;
+      await waitFor(() => invalid() >= 3, 'the audit of every unparsable target');
+      assert.equal(invalid(), 3);
       assert.equal(gitLoopback.accepted.length, 0);
     } finally {
       link.stop();
