@@ -53,9 +53,32 @@ export function parseIp(text: string): IpParse {
   return { ok: true, ip };
 }
 
-/** Which refused-by-default range a canonical address falls in, if any. */
+/**
+ * Which refused-by-default range a canonical address falls in, if any. An IPv6 address that embeds an
+ * IPv4 address for a translator or tunnel (NAT64 `64:ff9b::/96`, SIIT `::ffff:0:0:0/96`, 6to4
+ * `2002::/16`, Teredo) is judged by the IPv4 address it leads to, so `64:ff9b::a9fe:a9fe` is metadata.
+ */
 export function specialRange(ip: CanonicalIp): SpecialRange | undefined {
   if (METADATA_ADDRESSES.has(ip.address)) return 'metadata';
-  const range = ipaddr.parse(ip.address).range();
-  return SPECIAL_RANGES.has(range) ? (range as SpecialRange) : undefined;
+  const addr = ipaddr.parse(ip.address);
+  const range = addr.range();
+  if (SPECIAL_RANGES.has(range)) return range as SpecialRange;
+  const embedded = addr.kind() === 'ipv6' ? embeddedIpv4(addr as ipaddr.IPv6, range) : undefined;
+  return embedded === undefined ? undefined : specialRange({ address: embedded, family: 4 });
+}
+
+function embeddedIpv4(addr: ipaddr.IPv6, range: string): string | undefined {
+  const p = addr.parts;
+  const quad = (hi: number, lo: number): string => [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
+  switch (range) {
+    case 'rfc6052':
+    case 'rfc6145':
+      return quad(p[6]!, p[7]!);
+    case '6to4':
+      return quad(p[1]!, p[2]!);
+    case 'teredo':
+      return quad(p[6]! ^ 0xffff, p[7]! ^ 0xffff);
+    default:
+      return undefined;
+  }
 }
