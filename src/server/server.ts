@@ -12,7 +12,7 @@ import { compileAcl, type AclRule } from '../policy/acl.js';
 import { createGrpcServer, type CallHandler } from '../protocol/grpc-server.js';
 import { GrpcStatus } from '../protocol/grpc-status.js';
 import { IdentityRegistry } from '../registry/identity-registry.js';
-import { denyCounts } from '../metrics/deny-counter.js';
+import { countDeny, denyCounts } from '../metrics/deny-counter.js';
 import { acceptHandler } from './accept-service.js';
 import { applyAcl } from './acl-reload.js';
 import { AgentRegistry } from './agent-registry.js';
@@ -223,6 +223,7 @@ function enforcePolicy(ctx: ServerContext): void {
   for (const tunnel of ctx.tunnels.values()) {
     const offender = !allowed(tunnel.client) ? tunnel.client : !allowed(tunnel.agent) ? tunnel.agent : undefined;
     if (!offender) continue;
+    countDeny('identity');
     ctx.audit.record({ type: 'deny', layer: 'identity', identity: offender, target: tunnel.target, reason: 'identity disabled; live tunnel ended' });
     tunnel.relay.abort(ResetReason.POLICY, `identity ${offender} is disabled`, GrpcStatus.PERMISSION_DENIED);
   }
