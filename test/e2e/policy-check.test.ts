@@ -73,12 +73,14 @@ describe('causeway policy check: explains the ACL from the server config, withou
   });
 
   it('wildcards cover exactly one label, in --json too', async () => {
-    const one = await policyCheck(dir, '--client', 'x@clients.test.causeway', '--target', 'ssh.corp.test:22', '--agent', DR, '--json');
+    const [one, two] = await Promise.all([
+      policyCheck(dir, '--client', 'x@clients.test.causeway', '--target', 'ssh.corp.test:22', '--agent', DR, '--json'),
+      policyCheck(dir, '--client', 'x@clients.test.causeway', '--target', 'a.ssh.corp.test:22', '--agent', DR, '--json'),
+    ]);
     assert.equal(one.code, 0);
     const report = JSON.parse(one.stdout) as { allowed: boolean; agents: { decision: { rule: number } }[] };
     assert.equal(report.allowed, true);
     assert.equal(report.agents[0]?.decision.rule, 1);
-    const two = await policyCheck(dir, '--client', 'x@clients.test.causeway', '--target', 'a.ssh.corp.test:22', '--agent', DR, '--json');
     assert.equal(two.code, 1);
   });
 

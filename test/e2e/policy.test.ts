@@ -164,6 +164,9 @@ describe('policy: server ACL on every stream and the agent allowlist', () => {
     writeAtomically(tunnel.configFile('server'), 'acl: [{ clients: [] }]\n');
     const failed = await tunnel.server.waitForLog((l) => l['event'] === 'policy.reload-failed', 20_000);
     assert.match(String(failed['err']), /acl\[0\]/);
+    tunnel.server.child.kill('SIGHUP');
+    const onSignal = await tunnel.server.waitForLog((l) => l['event'] === 'policy.reload-failed' && l['trigger'] === 'SIGHUP', 20_000);
+    assert.match(String(onSignal['err']), /acl\[0\]/, 'SIGHUP reloads too, and refuses the same invalid file');
     const stillOpen = await connectThroughProxy(narrow(), `${GIT}:${gitOtherPort.port}`);
     assert.equal(await echo(stillOpen, 'kept'), 'kept', 'the last good ACL stays in force');
     stillOpen.destroy();
