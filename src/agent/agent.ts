@@ -4,9 +4,10 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { PartyCredential } from '../identity/obtain-certificate.js';
 import type { ServerLink } from '../identity/server-link.js';
-import { ControlConnection } from './control-connection.js';
 import type { Logger } from '../log/logger.js';
-import { decideAddress, decideName, summarize, type Allowlist } from '../policy/allowlist.js';
+import { formatHostPort } from '../policy/host.js';
+import { summarize, type Allowlist } from '../policy/allowlist.js';
+import type { SelfEndpoints } from '../policy/self-endpoint.js';
 import { DialResult, openedFrame } from '../protocol/frames.js';
 import {
   AgentMessageSchema,
@@ -17,8 +18,11 @@ import {
 } from '../protocol/gen/causeway/v1/tunnel_pb.js';
 import { encodeMessage, MessageReader } from '../protocol/message-framing.js';
 import { spliceSocket } from '../protocol/tunnel-endpoint.js';
-import { dialTarget, type DialOutcome } from './dial-target.js';
-import { resolveAll } from './resolve.js';
+import { checkAndDial, stillAllowed, type CheckedDial, type FailedDial } from './check-dial.js';
+import { countDeny } from '../metrics/deny-counter.js';
+import { ControlConnection } from './control-connection.js';
+import { LiveTunnels } from './live-tunnels.js';
+import type { NameResolver } from './resolve.js';
 
 const ACCEPT_METHOD = '/causeway.v1.Tunnel/Accept';
 const MAX_FRAME_MESSAGE_BYTES = 1024 * 1024;
@@ -28,8 +32,11 @@ export interface AgentOptions {
   credential: PartyCredential;
   /** One address per server replica (or one load-balancer address for a single server). */
   addresses: readonly string[];
+  /** The allowlist at start; {@link Agent.applyAllowlist} replaces it. */
   allowlist: Allowlist;
-  hosts: Readonly<Record<string, string>>;
+  resolver: NameResolver;
+  /** The agent's own endpoints (its admin port), never reachable through the tunnel. */
+  self: () => SelfEndpoints;
   dialTimeoutMs: number;
   maxTunnels: number;
   idleTimeoutMs: number;
@@ -41,17 +48,20 @@ export interface AgentOptions {
 }
 
 /**
- * The agent: holds a control stream to the server, and for each dial request checks its own allowlist
- * (the customer's last word), resolves the name once, dials the checked address and splices it to an
- * Accept stream.
+ * The agent: holds a control stream to every server replica it was given, and for each dial request
+ * checks its own allowlist (the customer's last word), resolves the name once, dials the checked
+ * address and splices it to an Accept stream on the replica that asked.
  */
 export class Agent {
   readonly instanceId = randomUUID();
   private readonly connections: ControlConnection[];
   private tunnels = 0;
   private pendingDials = 0;
+  private allowlist: Allowlist;
+  private readonly live = new LiveTunnels();
 
   constructor(private readonly options: AgentOptions) {
+    this.allowlist = options.allowlist;
     this.connections = options.addresses.map(
       (address) =>
         new ControlConnection({
@@ -101,8 +111,35 @@ export class Agent {
     for (const connection of this.connections) connection.stop();
   }
 
+  /**
+   * Replaces the allowlist: new dials follow it at once, live tunnels it no longer allows are reset
+   * and audited, and the agent registers again so every server routes by the new summary. Returns how
+   * many tunnels were closed.
+   */
+  applyAllowlist(allowlist: Allowlist): number {
+    this.allowlist = allowlist;
+    const closed = this.live.closeDisallowed(allowlist, this.options.self(), (tunnel, verdict) =>
+      this.recordDeny(tunnel.client, tunnel.target, `allowlist reloaded; live tunnel closed: ${verdict.reason}`, verdict.rule),
+    );
+    for (const connection of this.connections) connection.reregister();
+    return closed;
+  }
+
+  private recordDeny(client: string, target: string, reason: string, rule: number | undefined): void {
+    countDeny('allowlist');
+    this.options.audit.record({
+      type: 'deny',
+      layer: 'allowlist',
+      identity: client,
+      agent: this.options.credential.identity,
+      target,
+      reason,
+      ...(rule === undefined ? {} : { rule: `allowlist entry ${rule}` }),
+    });
+  }
+
   private hello(): Buffer {
-    const destinations = summarize(this.options.allowlist).map((entry) =>
+    const destinations = summarize(this.allowlist).map((entry) =>
       create(DestinationSchema, {
         host: entry.host,
         ports: entry.ports.map((range) => create(PortRangeSchema, { first: range.first, last: range.last })),
@@ -114,27 +151,34 @@ export class Agent {
 
   /** Answers a dial on the replica that asked, through an Accept stream on that replica's link. */
   private async handleDial(request: DialRequest, link: ServerLink): Promise<void> {
-    const target = `${request.host}:${request.port}`;
+    const target = formatHostPort(request.host, request.port);
     const client = request.clientIdentity;
     const timeoutMs = Math.min(Math.max(request.timeoutMs || this.options.dialTimeoutMs, 100), MAX_DIAL_TIMEOUT_MS);
-    let outcome: DialOutcome;
+    let outcome: CheckedDial | FailedDial;
     if (this.tunnels + this.pendingDials >= this.options.maxTunnels) {
-      outcome = { ok: false, result: DialResult.ERROR, message: 'the agent is at its tunnel limit' };
+      outcome = { ok: false, result: DialResult.ERROR, message: 'the agent is at its tunnel limit', reason: 'tunnel limit' };
     } else {
       this.pendingDials++;
       try {
-        outcome = await this.checkAndDial(request, timeoutMs);
+        outcome = await checkAndDial(request.host, request.port, { allowlist: this.allowlist, self: this.options.self(), resolver: this.options.resolver }, timeoutMs);
+        if (outcome.ok) {
+          // The allowlist may have been reloaded while this dial was resolving or connecting.
+          const verdict = stillAllowed(outcome.host, request.port, outcome.address, { allowlist: this.allowlist, self: this.options.self() });
+          if (!verdict.allow) {
+            outcome.socket.destroy();
+            outcome = { ok: false, result: DialResult.DENIED, message: `${target} is not on the agent's allowlist`, reason: verdict.reason, rule: verdict.rule };
+          }
+        }
       } finally {
         this.pendingDials--;
       }
     }
     if (!outcome.ok) {
-      const denied = outcome.result === DialResult.DENIED;
-      this.options.audit.record(
-        denied
-          ? { type: 'deny', layer: 'allowlist', identity: client, target, reason: outcome.message }
-          : { type: 'dial.failed', client, agent: this.options.credential.identity, target, result: DialResult[outcome.result] ?? 'ERROR', reason: outcome.message },
-      );
+      if (outcome.result === DialResult.DENIED) {
+        this.recordDeny(client, target, outcome.reason, outcome.rule);
+      } else {
+        this.options.audit.record({ type: 'dial.failed', client, agent: this.options.credential.identity, target, result: DialResult[outcome.result] ?? 'ERROR', reason: outcome.reason });
+      }
     }
     let stream: ClientHttp2Stream;
     try {
@@ -153,6 +197,7 @@ export class Agent {
     const { socket, remoteAddress } = outcome;
     const startedAt = Date.now();
     this.tunnels++;
+    this.live.add({ id: request.dialId, client, target, host: outcome.host, port: request.port, address: outcome.address, socket, stream });
     this.options.audit.record({
       type: 'tunnel.opened',
       tunnelId: request.dialId,
@@ -167,6 +212,7 @@ export class Agent {
       idleTimeoutMs: this.options.idleTimeoutMs,
       onClose: (result) => {
         this.tunnels--;
+        this.live.delete(request.dialId);
         this.options.audit.record({
           type: 'tunnel.closed',
           tunnelId: request.dialId,
@@ -180,27 +226,5 @@ export class Agent {
         });
       },
     });
-  }
-
-  /** The allowlist decides on the name, then on every address it resolves to; only a checked address is dialled. */
-  private async checkAndDial(request: DialRequest, timeoutMs: number): Promise<DialOutcome> {
-    const { host, port } = request;
-    const byName = decideName(this.options.allowlist, host, port);
-    if (!byName.allow) return { ok: false, result: DialResult.DENIED, message: `${host}:${port} is not on the agent's allowlist` };
-    let addresses: string[];
-    try {
-      addresses = await resolveAll(host, { hosts: this.options.hosts });
-    } catch {
-      return { ok: false, result: DialResult.UNREACHABLE, message: `${host} could not be resolved by the agent` };
-    }
-    if (addresses.length === 0) return { ok: false, result: DialResult.UNREACHABLE, message: `${host} has no addresses` };
-    for (const address of addresses) {
-      const byAddress = decideAddress(this.options.allowlist, host, address, port);
-      if (!byAddress.allow) {
-        this.options.log.warn({ host, address, reason: byAddress.reason }, 'resolved address refused by the allowlist');
-        return { ok: false, result: DialResult.DENIED, message: `${host}:${port} resolves to an address the agent may not dial` };
-      }
-    }
-    return dialTarget(addresses[0]!, port, timeoutMs);
   }
 }

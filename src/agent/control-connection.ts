@@ -71,6 +71,15 @@ export class ControlConnection {
     this.control?.close();
   }
 
+  /** Registers again on the current channel (say, to advertise a reloaded allowlist); the newer stream replaces the older. */
+  reregister(): void {
+    if (this.stopped || this.control === undefined) return;
+    this.link.channel().then(
+      (channel) => this.openControl(channel),
+      (err: unknown) => this.options.log.warn({ err: (err as Error).message }, 'cannot register again after a reload'),
+    );
+  }
+
   stop(): void {
     this.stopRegistration();
     this.link.stop();

@@ -17,7 +17,18 @@ export type AuditEvent =
       durationMs: number;
       reason: string;
     }
-  | { type: 'deny'; layer: 'authn' | 'identity' | 'acl' | 'allowlist' | 'limit'; identity: string; target?: string; reason: string; source?: string }
+  | {
+      type: 'deny';
+      layer: 'authn' | 'identity' | 'acl' | 'allowlist' | 'limit';
+      identity: string;
+      target?: string;
+      reason: string;
+      source?: string;
+      /** The agent that was asked (or refused), when there was one. */
+      agent?: string;
+      /** The rule that decided, e.g. `acl rule 2` or `allowlist entry 0`; absent for default deny. */
+      rule?: string;
+    }
   | { type: 'dial.failed'; client: string; agent: string; target: string; result: string; reason: string };
 
 export type AuditEventType = AuditEvent['type'];

@@ -7,6 +7,10 @@ import { formatAddress } from '../config/address.js';
 import { loadCredential } from '../config/credential.js';
 import { createLogger } from '../log/logger.js';
 import { compileAllowlist } from '../policy/allowlist.js';
+import { NameResolver } from '../agent/resolve.js';
+import { ownEndpoints } from '../agent/self-endpoints.js';
+import { watchPolicy } from './policy-reloader.js';
+import { denyCounts } from '../metrics/deny-counter.js';
 import { VERSION } from '../version.js';
 import { logLevelFromEnv } from './env.js';
 import { toPartyCredential } from './party-credential.js';
@@ -18,6 +22,9 @@ export const AGENT_HELP = `Usage: causeway agent --config agent.yaml
 Runs the agent inside the private network. It dials out to the server (no inbound port), and dials only
 the host:port entries its allowlist names (default deny). Its own audit records (dials, denies, tunnels)
 go to stdout as JSON lines; logs go to stderr.
+
+SIGHUP, or a change to the config file, reloads the allowlist: live tunnels it no longer allows are
+closed and audited; a file that does not validate keeps the allowlist in force and logs why.
 
 Options:
   --config FILE   agent config (YAML)           (required)
@@ -35,11 +42,13 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const credential = toPartyCredential(loaded.credential);
   const log = createLogger('agent', logLevelFromEnv());
   for (const warning of loaded.warnings) log.warn(warning);
+  const selfPorts: number[] = config.admin && config.admin.port !== 0 ? [config.admin.port] : [];
   const agent = new Agent({
     credential,
     addresses: config.servers ? config.servers.map(formatAddress) : [config.server ? formatAddress(config.server) : credential.server],
     allowlist: compileAllowlist(config.allow),
-    hosts: config.dns.hosts,
+    resolver: new NameResolver({ hosts: config.dns.hosts, servers: config.dns.servers, timeoutMs: config.dns.timeout }),
+    self: () => ownEndpoints(selfPorts),
     dialTimeoutMs: config.limits.dialTimeout,
     maxTunnels: config.limits.maxTunnels,
     idleTimeoutMs: config.limits.idleTimeout,
@@ -60,15 +69,28 @@ export async function agentCommand(argv: string[]): Promise<number> {
           ready: !agent.notReadyReason(),
           tunnels: agent.activeTunnels,
           registrations: agent.registrations(),
+          denies: denyCounts(),
         }),
       },
     });
     adminPort = admin.port;
+    selfPorts.splice(0, selfPorts.length, admin.port);
     closeAdmin = () => admin.server.close();
   }
+  const reloader = watchPolicy({
+    file: values.config,
+    what: 'allowlist',
+    load: () => compileAllowlist(loadAgentConfig(values.config!).allow),
+    apply: (allowlist) => {
+      const closed = agent.applyAllowlist(allowlist);
+      if (closed > 0) log.info({ closed }, 'closed live tunnels the reloaded allowlist no longer allows');
+    },
+    log,
+  });
   log.info({ event: 'ready', adminPort, identity: credential.identity, instanceId: agent.instanceId }, 'agent started');
   agent.start().catch((err: unknown) => log.error({ err: (err as Error).message }, 'agent failed to start'));
   return runUntilSignal(log, async () => {
+    reloader.close();
     closeAdmin();
     await agent.drain(config.limits.drainTimeout);
   });

@@ -2,7 +2,9 @@ import { parseArgs } from 'node:util';
 import { loadServerConfig } from '../config/server.js';
 import { createLogger } from '../log/logger.js';
 import { startServer } from '../server/server.js';
+import { compileAcl } from '../policy/acl.js';
 import { logLevelFromEnv } from './env.js';
+import { watchPolicy } from './policy-reloader.js';
 import { runUntilSignal } from './run-program.js';
 import { UsageError } from './usage.js';
 
@@ -15,7 +17,9 @@ See docs/config.md. The audit log is written to <dataDir>/audit.jsonl.
 Options:
   --config FILE   server config (YAML)          (required)
   --help          this text
-SIGINT/SIGTERM: stop taking tunnels, give live ones limits.drainTimeout (default 30s), exit.`;
+SIGINT/SIGTERM: stop taking tunnels, give live ones limits.drainTimeout (default 30s), exit.
+SIGHUP, or a change to the config file: reload the acl (other settings need a restart). Live tunnels the
+new acl no longer permits are closed and audited; a file that does not validate keeps the acl in force.`;
 
 export async function serverCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
@@ -43,5 +47,22 @@ export async function serverCommand(argv: string[]): Promise<number> {
     replicaCount: config.replica.count,
     log,
   });
-  return runUntilSignal(log, () => server.close(config.limits.drainTimeout));
+  const reloader = watchPolicy({
+    file: values.config,
+    what: 'acl',
+    load: () => {
+      const rules = loadServerConfig(values.config!).acl;
+      compileAcl(rules);
+      return rules;
+    },
+    apply: (rules) => {
+      const closed = server.applyAcl(rules);
+      if (closed > 0) log.info({ closed }, 'closed live tunnels the reloaded acl no longer permits');
+    },
+    log,
+  });
+  return runUntilSignal(log, () => {
+    reloader.close();
+    return server.close(config.limits.drainTimeout);
+  });
 }

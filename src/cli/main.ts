@@ -4,6 +4,7 @@ import { agentCommand } from './cmd-agent.js';
 import { caCommand } from './cmd-ca.js';
 import { clientCommand } from './cmd-client.js';
 import { identityCommand } from './cmd-identity.js';
+import { policyCommand } from './cmd-policy.js';
 import { quickstartCommand } from './cmd-quickstart.js';
 import { serverCommand } from './cmd-server.js';
 import { MAIN_HELP, UsageError } from './usage.js';
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   client: clientCommand,
   ca: caCommand,
   identity: identityCommand,
+  policy: policyCommand,
   quickstart: quickstartCommand,
 };
 

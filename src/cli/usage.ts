@@ -23,6 +23,7 @@ Admin:
   ca init             create the trust domain's root and intermediate CA
   identity create     register an agent or client identity and write its credential file
   identity list|show|disable|enable
+  policy check        explain what the ACL decides for --client ID --target HOST:PORT (no traffic)
   quickstart          everything on this machine: a real git clone through the tunnel
 
 Run 'causeway <command> --help' for a command's options.

@@ -3,7 +3,7 @@ import { dialAddressSchema, listenAddressSchema } from './address.js';
 import { expecting } from './describe-value.js';
 import { durationSchema } from './duration.js';
 import type { Frozen } from './freeze.js';
-import { dnsNameSchema, hostSchema, ipSchema } from './host.js';
+import { allowHostSchema, dnsNameSchema, dnsServerSchema, ipSchema } from './host.js';
 import { integerSchema } from './integer.js';
 import { loadConfigFile } from './load.js';
 import { withPathFields } from './path-fields.js';
@@ -11,13 +11,14 @@ import { portListSchema } from './ports.js';
 
 const SECOND = 1_000;
 const MAX_COUNT = 1_000_000;
+const MAX_DNS_SERVERS = 8;
 
 /**
- * One allowlist entry: an exact DNS name or IP literal (canonicalised) and its ports; matches
- * {@link AllowEntry} from `policy/allowlist`.
+ * One allowlist entry: an exact DNS name, `*.suffix` (one label), `**.suffix` (one or more labels), IP
+ * literal or CIDR (canonicalised) and its ports; matches {@link AllowEntry} from `policy/allowlist`.
  */
 export const allowEntrySchema = z.strictObject({
-  host: hostSchema,
+  host: allowHostSchema,
   ports: portListSchema,
   /** Let this name dial a loopback address it resolves to. */
   allowLoopback: z.boolean({ error: expecting('true or false') }).default(false),
@@ -27,6 +28,13 @@ export const allowEntrySchema = z.strictObject({
 export const agentDnsSchema = z.strictObject({
   /** Static name → IP map consulted before the system resolver; names canonicalised. */
   hosts: z.record(dnsNameSchema, ipSchema).default(() => ({})),
+  /**
+   * Resolvers to ask instead of the system's (`10.0.0.53`, `10.0.0.53:5353`, `[fd00::53]:53`); queried
+   * for A and AAAA records directly, bypassing /etc/hosts and nsswitch.
+   */
+  servers: z.array(dnsServerSchema, { error: expecting('a list of resolver addresses like "10.0.0.53" or "10.0.0.53:5353"') }).max(MAX_DNS_SERVERS, { error: `expected at most ${MAX_DNS_SERVERS} resolvers` }).optional(),
+  /** How long one name may take to resolve. */
+  timeout: durationSchema({ min: 100, max: 60 * SECOND }).prefault('5s'),
 });
 
 /** `limits:` of the agent. */
@@ -52,7 +60,11 @@ export const agentLimitsSchema = z.strictObject({
  * allow:                        # default deny
  *   - host: gitlab.internal.acme.net
  *     ports: [443, 22, "8000-8100"]
- * dns: { hosts: { git.demo.internal: 127.0.0.1 } }
+ *   - host: "*.build.acme.net"    # exactly one label in front; "**.acme.net" = one or more
+ *     ports: [443]
+ *   - host: 10.20.0.0/16
+ *     ports: ["8000-8100"]
+ * dns: { hosts: { git.demo.internal: 127.0.0.1 }, servers: ["10.0.0.53"], timeout: 5s }
  * limits: { dialTimeout: 10s, maxTunnels: 1000 }
  * ```
  */

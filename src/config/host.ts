@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normalizeHost } from '../policy/host.js';
+import { formatHostPattern, parseHostPattern } from '../policy/host-pattern.js';
 import { parseIp } from '../policy/ip.js';
 import { describeValue, expecting } from './describe-value.js';
 
@@ -34,3 +35,32 @@ export const ipSchema = z.string({ error: expecting(IP) }).transform((text, ctx)
   ctx.issues.push({ code: 'custom', input: text, message: `expected ${problem}, got ${describeValue(text)}` });
   return z.NEVER;
 });
+
+const ALLOW_HOST = 'a host name, "*.suffix", "**.suffix", IP address or CIDR';
+
+/** An agent allowlist host pattern, given back in canonical text (see `policy/host-pattern`). */
+export const allowHostSchema = z.string({ error: expecting(ALLOW_HOST) }).transform((text, ctx) => {
+  const parsed = parseHostPattern(text);
+  if (parsed.ok) return formatHostPattern(parsed.pattern);
+  ctx.issues.push({ code: 'custom', input: text, message: `expected ${ALLOW_HOST}; ${parsed.reason}` });
+  return z.NEVER;
+});
+
+const DNS_SERVER = 'a resolver address like "10.0.0.53", "10.0.0.53:5353" or "[fd00::53]:53"';
+
+/** A DNS server as `ip` or `ip:port` (`[v6]:port`), given back in the form `Resolver.setServers` takes. */
+export const dnsServerSchema = z.string({ error: expecting(DNS_SERVER) }).transform((text, ctx) => {
+  const parsed = parseDnsServer(text);
+  if (parsed !== undefined) return parsed;
+  ctx.issues.push({ code: 'custom', input: text, message: `expected ${DNS_SERVER}, got ${describeValue(text)}` });
+  return z.NEVER;
+});
+
+function parseDnsServer(text: string): string | undefined {
+  const bare = parseIp(text);
+  const withPort = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
+  const ip = bare.ok ? bare : withPort === null ? undefined : parseIp(withPort[1]!);
+  const port = bare.ok ? 53 : Number(withPort?.[2]);
+  if (ip === undefined || !ip.ok || !(port >= 1 && port <= 65535)) return undefined;
+  return ip.ip.family === 6 ? `[${ip.ip.address}]:${port}` : `${ip.ip.address}:${port}`;
+}

@@ -3,14 +3,23 @@ import type { Decision } from './decision.js';
 import { PolicyError } from './errors.js';
 import { formatHostPort, normalizeHost } from './host.js';
 import type { CanonicalHost } from './host.js';
+import { formatHostPattern, matchesHostPattern, namesSpecialAddress, parseHostPattern } from './host-pattern.js';
+import type { HostPattern } from './host-pattern.js';
 import { parseIp, specialRange } from './ip.js';
 import type { CanonicalIp, SpecialRange } from './ip.js';
 import { isPort, mergePortRanges, parsePortSpec, portInRanges } from './port-range.js';
 import type { PortRange, PortSpec } from './port-range.js';
+import { selfRefusal } from './self-endpoint.js';
+import type { SelfEndpoints } from './self-endpoint.js';
 
 /** One agent allowlist entry as written in the agent config. */
 export interface AllowEntry {
-  /** Exact DNS name (case-insensitive, trailing dot ignored) or IP literal in any notation. */
+  /**
+   * Exact DNS name (case-insensitive, trailing dot ignored, IDN as punycode), `*.suffix` (exactly one
+   * label in front of the suffix), `**.suffix` (one or more labels), an IP literal in any notation, or
+   * a CIDR. Names match names and IPs/CIDRs match IP literals: a name entry never lets a client ask for
+   * an IP, nor the other way round.
+   */
   readonly host: string;
   /** Ports and `first-last` ranges. */
   readonly ports: readonly PortSpec[];
@@ -18,9 +27,9 @@ export interface AllowEntry {
   readonly allowLoopback?: boolean | undefined;
 }
 
-/** A compiled entry: canonical host, merged port ranges. */
+/** A compiled entry: parsed host pattern, merged port ranges. */
 export interface CompiledAllowEntry {
-  readonly host: CanonicalHost;
+  readonly pattern: HostPattern;
   readonly ports: readonly PortRange[];
   readonly allowLoopback: boolean;
 }
@@ -30,7 +39,7 @@ export interface Allowlist {
   readonly entries: readonly CompiledAllowEntry[];
 }
 
-/** What an agent advertises to the server: hosts and the ports it will dial on each. */
+/** What an agent advertises to the server: host patterns and the ports it will dial on each. */
 export interface AllowlistSummaryEntry {
   readonly host: string;
   readonly ports: readonly PortRange[];
@@ -47,12 +56,13 @@ const RANGE_WORDS: Readonly<Record<SpecialRange, string>> = {
 
 /**
  * Canonicalises and freezes allowlist entries. Throws {@link PolicyError} `ERR_POLICY_INVALID_RULE`
- * naming the entry when a host or port does not parse, or an entry has no ports.
+ * naming the entry when a host or port does not parse, or an entry has no ports. `allowLoopback` means
+ * something on name entries only: an IP or CIDR entry names its addresses itself.
  */
 export function compileAllowlist(entries: readonly AllowEntry[]): Allowlist {
   const compiled = entries.map((entry, i): CompiledAllowEntry => {
-    const host = normalizeHost(entry.host);
-    if (host.kind === 'invalid') throw invalidEntry(i, host.reason);
+    const parsed = parseHostPattern(entry.host);
+    if (!parsed.ok) throw invalidEntry(i, parsed.reason);
     if (entry.ports.length === 0) throw invalidEntry(i, 'no ports listed');
     const ranges = entry.ports.map((spec) => {
       const range = parsePortSpec(spec);
@@ -60,9 +70,9 @@ export function compileAllowlist(entries: readonly AllowEntry[]): Allowlist {
       return range;
     });
     return Object.freeze({
-      host: Object.freeze(host),
+      pattern: parsed.pattern,
       ports: Object.freeze(mergePortRanges(ranges).map((r) => Object.freeze(r))),
-      allowLoopback: entry.allowLoopback === true,
+      allowLoopback: entry.allowLoopback === true && isNamePattern(parsed.pattern),
     });
   });
   return Object.freeze({ entries: Object.freeze(compiled) });
@@ -70,59 +80,103 @@ export function compileAllowlist(entries: readonly AllowEntry[]): Allowlist {
 
 /**
  * Is `host:port` listed? Checked before resolving a name. The host is compared in canonical form;
- * the first entry that lists it with the port decides.
+ * the first entry (in listed order) that covers it with the port decides.
  */
 export function decideName(allowlist: Allowlist, host: string, port: number): Decision {
   const match = findEntries(allowlist, host, port);
   if ('refusal' in match) return match.refusal;
   const [first] = match.entries;
-  return allowed(`allowlist entry ${first} allows ${formatHostPort(match.host.host, port)}`, first);
+  return allowed(`allowlist entry ${first} (${describeEntry(allowlist, first!)}) allows ${formatHostPort(match.host.host, port)}`, first!);
 }
 
 /**
- * May the agent dial `ip` for `matchedHost:port` (a host that {@link decideName} allowed)? The IP is
- * canonicalised first (`127.1`, `0x7f000001`, `::ffff:7f00:1` are all 127.0.0.1); zone ids are
- * refused. An entry that lists an IP allows exactly that IP, whatever its range. An entry that lists
- * a name refuses loopback (unless it sets `allowLoopback`), link-local, unspecified, multicast,
- * broadcast and cloud-metadata addresses.
+ * May the agent dial `ip` for `host:port`? `host` is what was asked for; `ip` is the address it
+ * resolved to (or the IP itself). The IP is canonicalised first (`127.1`, `0x7f000001`,
+ * `::ffff:7f00:1` are all 127.0.0.1); zone ids are refused.
+ *
+ * - The agent's own endpoints (`self`, e.g. its admin port) are refused whatever the entries say.
+ * - Loopback, link-local, cloud-metadata, unspecified, multicast and broadcast addresses are refused
+ *   unless an IP or CIDR entry names the address explicitly with this port (see
+ *   {@link namesSpecialAddress}: `0.0.0.0/0` does not, `127.0.0.0/8` names loopback, only the exact
+ *   IP names a metadata address), or, for loopback only, the matching name entry sets `allowLoopback`.
+ * - When an IP was asked for, the address must be that IP.
  */
-export function decideAddress(allowlist: Allowlist, matchedHost: string, ip: string, port: number): Decision {
+export function decideAddress(allowlist: Allowlist, host: string, ip: string, port: number, self?: SelfEndpoints): Decision {
   const parsed = parseIp(ip);
   if (!parsed.ok) {
     return denied(parsed.problem === 'zone-id' ? `IPv6 zone ids are refused: "${ip}"` : `"${ip}" is not an IP address`);
   }
-  const match = findEntries(allowlist, matchedHost, port);
-  if ('refusal' in match) return match.refusal;
-  let refusal: Decision | undefined;
-  for (const i of match.entries) {
-    const verdict = judgeAddress(allowlist.entries[i]!, i, match.host, parsed.ip, port);
-    if (verdict.allow) return verdict;
-    refusal ??= verdict;
+  const address = parsed.ip;
+  if (self !== undefined) {
+    const own = selfRefusal(self, address, port);
+    if (own !== undefined) return own;
   }
-  return refusal as Decision;
+  const match = findEntries(allowlist, host, port);
+  if ('refusal' in match) return match.refusal;
+  const [first] = match.entries as [number];
+  const target = formatHostPort(match.host.host, port);
+  if (match.host.kind === 'ip' && match.host.host !== address.address) {
+    return denied(`address ${address.address} is not the requested address ${match.host.host}`, first);
+  }
+  const range = specialRange(address);
+  if (range === undefined) {
+    return allowed(`allowlist entry ${first} (${describeEntry(allowlist, first)}) allows ${target} at ${address.address}`, first);
+  }
+  if (range === 'loopback' && match.host.kind === 'name') {
+    const permissive = match.entries.find((i) => allowlist.entries[i]!.allowLoopback);
+    if (permissive !== undefined) {
+      return allowed(`allowlist entry ${permissive} (${describeEntry(allowlist, permissive)}) allows ${target} at loopback ${address.address} (allowLoopback)`, permissive);
+    }
+  }
+  const naming = explicitEntry(allowlist, address, range, port);
+  if (naming !== undefined) {
+    return allowed(`allowlist entry ${naming} (${describeEntry(allowlist, naming)}) names ${RANGE_WORDS[range]} address ${address.address} explicitly for port ${port}`, naming);
+  }
+  const what = match.host.kind === 'ip' ? `${address.address} is a ${RANGE_WORDS[range]} address` : `${match.host.host} resolved to ${RANGE_WORDS[range]} address ${address.address}`;
+  const hint =
+    range === 'metadata'
+      ? '; only an entry with this exact IP permits it'
+      : range === 'loopback' && match.host.kind === 'name'
+        ? '; set allowLoopback on the entry, or list the address itself, to permit it'
+        : '; list the address itself, or a CIDR within its range, to permit it';
+  return denied(`${what}, which is refused${hint}`, first);
 }
 
-/** Hosts and merged port ranges of the allowlist, one row per host, in first-listed order. */
+/** Host patterns and merged port ranges of the allowlist, one row per pattern, in first-listed order. */
 export function summarize(allowlist: Allowlist): AllowlistSummaryEntry[] {
   const byHost = new Map<string, PortRange[]>();
   for (const entry of allowlist.entries) {
-    byHost.set(entry.host.host, [...(byHost.get(entry.host.host) ?? []), ...entry.ports]);
+    const host = formatHostPattern(entry.pattern);
+    byHost.set(host, [...(byHost.get(host) ?? []), ...entry.ports]);
   }
   return [...byHost].map(([host, ports]) => ({ host, ports: mergePortRanges(ports) }));
 }
 
 /**
- * Whether an advertised summary covers `host:port`. Both sides are canonicalised, so a summary from
- * a peer that wrote hosts differently still compares correctly; anything unparsable is not covered.
+ * Whether an advertised summary covers `host:port`. Both sides are canonicalised and parsed as
+ * patterns, so a summary from a peer that wrote hosts differently still compares correctly; anything
+ * unparsable is not covered. The agent re-checks every dial: a summary only routes. A summary is parsed
+ * once and the result kept for as long as the array itself lives (one agent registration).
  */
 export function summaryCovers(summary: readonly AllowlistSummaryEntry[], host: string, port: number): boolean {
   if (!isPort(port)) return false;
   const target = normalizeHost(host);
   if (target.kind === 'invalid') return false;
-  return summary.some((entry) => {
-    const listed = normalizeHost(entry.host);
-    return listed.kind !== 'invalid' && listed.host === target.host && portInRanges(entry.ports, port);
-  });
+  return compiledSummary(summary).some((entry) => portInRanges(entry.ports, port) && matchesHostPattern(entry.pattern, target));
+}
+
+const compiledSummaries = new WeakMap<readonly AllowlistSummaryEntry[], readonly { pattern: HostPattern; ports: readonly PortRange[] }[]>();
+
+function compiledSummary(summary: readonly AllowlistSummaryEntry[]): readonly { pattern: HostPattern; ports: readonly PortRange[] }[] {
+  let compiled = compiledSummaries.get(summary);
+  if (compiled === undefined) {
+    compiled = summary.flatMap((entry) => {
+      const listed = parseHostPattern(entry.host);
+      return listed.ok ? [{ pattern: listed.pattern, ports: entry.ports.map((r) => ({ first: r.first, last: r.last })) }] : [];
+    });
+    compiledSummaries.set(summary, compiled);
+  }
+  return compiled;
 }
 
 type EntryMatch = { readonly host: CanonicalHost; readonly entries: readonly number[] } | { readonly refusal: Decision };
@@ -131,31 +185,24 @@ function findEntries(allowlist: Allowlist, host: string, port: number): EntryMat
   if (!isPort(port)) return { refusal: denied(`port ${String(port)} is not a valid port`) };
   const target = normalizeHost(host);
   if (target.kind === 'invalid') return { refusal: denied(target.reason) };
-  const sameHost = [...allowlist.entries.keys()].filter((i) => allowlist.entries[i]!.host.host === target.host);
+  const sameHost = [...allowlist.entries.keys()].filter((i) => matchesHostPattern(allowlist.entries[i]!.pattern, target));
   if (sameHost.length === 0) return { refusal: denied(`${target.host} is not on the agent's allowlist`) };
   const entries = sameHost.filter((i) => portInRanges(allowlist.entries[i]!.ports, port));
   if (entries.length === 0) return { refusal: denied(`port ${port} is not allowed for ${target.host} by the agent's allowlist`) };
   return { host: target, entries };
 }
 
-function judgeAddress(entry: CompiledAllowEntry, index: number, host: CanonicalHost, ip: CanonicalIp, port: number): Decision {
-  const target = formatHostPort(host.host, port);
-  if (entry.host.kind === 'ip') {
-    return ip.address === entry.host.host
-      ? allowed(`allowlist entry ${index} lists ${target} explicitly`, index)
-      : denied(`address ${ip.address} is not the listed address ${entry.host.host}`, index);
-  }
-  const range = specialRange(ip);
-  if (range === undefined || (range === 'loopback' && entry.allowLoopback)) {
-    return allowed(`allowlist entry ${index} allows ${target} at ${ip.address}`, index);
-  }
-  const hint =
-    range === 'loopback'
-      ? '; set allowLoopback on the entry to permit it'
-      : range === 'metadata'
-        ? ''
-        : '; list the address itself to permit it';
-  return denied(`${host.host} resolved to ${RANGE_WORDS[range]} address ${ip.address}, which is refused${hint}`, index);
+function explicitEntry(allowlist: Allowlist, ip: CanonicalIp, range: SpecialRange, port: number): number | undefined {
+  const index = allowlist.entries.findIndex((entry) => portInRanges(entry.ports, port) && namesSpecialAddress(entry.pattern, ip, range));
+  return index < 0 ? undefined : index;
+}
+
+function isNamePattern(pattern: HostPattern): boolean {
+  return pattern.kind === 'wildcard' || (pattern.kind === 'exact' && pattern.host.kind === 'name');
+}
+
+function describeEntry(allowlist: Allowlist, index: number): string {
+  return formatHostPattern(allowlist.entries[index]!.pattern);
 }
 
 function invalidEntry(index: number, problem: string): PolicyError {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { isIP } from 'node:net';
 import { create } from '@bufbuild/protobuf';
 import { decideAcl } from '../policy/acl.js';
 import { summaryCovers } from '../policy/allowlist.js';
+import { formatHostPort, normalizeHost } from '../policy/host.js';
+import { countDeny } from '../metrics/deny-counter.js';
 import { DialRequestSchema } from '../protocol/gen/causeway/v1/tunnel_pb.js';
 import { decodeFrame, DialResult, openedFrame } from '../protocol/frames.js';
 import { readFirstMessage } from '../protocol/first-message.js';
@@ -17,7 +18,6 @@ import { encodeServerMessage } from './register-service.js';
 import { relay } from './relay.js';
 
 const MAX_FRAME_MESSAGE_BYTES = 1024 * 1024;
-const HOST_NAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,251}[A-Za-z0-9_.])?$/;
 
 /** How each dial result reaches a gRPC caller. */
 const STATUS_FOR_RESULT: Record<DialResult, GrpcStatusCode> = {
@@ -48,18 +48,21 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       client = authenticatePeer(call, ctx.trustDomain, 'client').identity;
     } catch (err) {
       const e = err as GrpcError;
+      countDeny('authn');
       ctx.audit.record({ type: 'deny', layer: 'authn', identity: 'unknown', reason: e.message, source });
       call.finish(e.status, e.message);
       return;
     }
     const record = ctx.registry.get(client);
     if (!record?.enabled) {
+      countDeny('identity');
       ctx.audit.record({ type: 'deny', layer: 'identity', identity: client, reason: 'identity disabled or unknown', source });
       call.finish(GrpcStatus.PERMISSION_DENIED, `identity ${client} is disabled`);
       return;
     }
     const active = ctx.streamsByIdentity.get(client) ?? 0;
     if (active >= ctx.limits.maxStreamsPerIdentity) {
+      countDeny('limit');
       ctx.audit.record({ type: 'deny', layer: 'limit', identity: client, reason: 'too many tunnels', source });
       call.finish(GrpcStatus.RESOURCE_EXHAUSTED, `identity ${client} has ${active} tunnels open, the limit`);
       return;
@@ -83,17 +86,25 @@ export function connectHandler(ctx: ServerContext): CallHandler {
     try {
       const frame = decodeFrame(await readFirstMessage(call.stream, reader, ctx.limits.handshakeTimeoutMs));
       if (frame.kind.case !== 'open') throw new GrpcError(GrpcStatus.INVALID_ARGUMENT, 'the first frame of Connect must be open');
-      host = frame.kind.value.host.toLowerCase();
+      // Canonical from here on (case, trailing dot, IDN, every IP notation), so the ACL, the routing
+      // by allowlist summaries and the agent all see the same host.
+      const canonical = normalizeHost(frame.kind.value.host);
       port = frame.kind.value.port;
-      if (!(HOST_NAME.test(host) || isIP(host)) || !Number.isInteger(port) || port < 1 || port > 65535) {
+      if (canonical.kind === 'invalid' || !Number.isInteger(port) || port < 1 || port > 65535) {
         throw new GrpcError(GrpcStatus.INVALID_ARGUMENT, 'open needs a valid host name or IP and a port from 1 to 65535');
       }
+      host = canonical.host;
     } catch (err) {
       const e = err instanceof GrpcError ? err : new GrpcError(GrpcStatus.INVALID_ARGUMENT, 'malformed frame');
+      if (e.status === GrpcStatus.INVALID_ARGUMENT) {
+        // A target the ACL cannot even parse is refused by it: audited, answered with the protocol's error.
+        countDeny('acl');
+        ctx.audit.record({ type: 'deny', layer: 'acl', identity: client, reason: `invalid open request: ${e.message}`, source });
+      }
       call.finish(e.status, e.message);
       return;
     }
-    const target = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+    const target = formatHostPort(host, port);
 
     const connected = ctx.agents.list().filter((a) => !a.draining);
     const permitted = connected.filter((a) => decideAcl(ctx.acl, { client, agent: a.identity, host, port }).allow);
@@ -101,7 +112,8 @@ export function connectHandler(ctx: ServerContext): CallHandler {
     if (candidates.length === 0) {
       if (permitted.length > 0) {
         const reason = 'no permitted agent allows this destination';
-        ctx.audit.record({ type: 'deny', layer: 'allowlist', identity: client, target, reason, source });
+        countDeny('allowlist');
+        ctx.audit.record({ type: 'deny', layer: 'allowlist', identity: client, target, reason: `${reason} (by the allowlists the agents advertise)`, source });
         return refuse(call, DialResult.DENIED, `${target}: ${reason}`);
       }
       const grantedSomewhere = ctx.registry
@@ -109,7 +121,8 @@ export function connectHandler(ctx: ServerContext): CallHandler {
         .some((r) => r.role === 'agent' && decideAcl(ctx.acl, { client, agent: r.name, host, port }).allow);
       if (!grantedSomewhere) {
         const reason = 'the ACL grants this client no agent for this destination';
-        ctx.audit.record({ type: 'deny', layer: 'acl', identity: client, target, reason, source });
+        countDeny('acl');
+        ctx.audit.record({ type: 'deny', layer: 'acl', identity: client, target, reason: `${reason} (default deny: no acl rule matches)`, source });
         return refuse(call, DialResult.DENIED, `${target}: ${reason}`);
       }
       return refuse(call, DialResult.NO_AGENT, `${target}: no agent that may serve it is connected`);
@@ -126,12 +139,22 @@ export function connectHandler(ctx: ServerContext): CallHandler {
     if (opened.result !== DialResult.OK) {
       const message = opened.message || DialResult[opened.result] || 'dial failed';
       if (opened.result === DialResult.DENIED) {
-        ctx.audit.record({ type: 'deny', layer: 'allowlist', identity: client, target, reason: message, source });
+        countDeny('allowlist');
+        ctx.audit.record({ type: 'deny', layer: 'allowlist', identity: client, agent: agent.identity, target, reason: `the agent refused: ${message}`, source });
       } else {
         ctx.audit.record({ type: 'dial.failed', client, agent: agent.identity, target, result: DialResult[opened.result] ?? 'UNKNOWN', reason: message });
       }
       dial.call.finish(GrpcStatus.OK);
       return refuse(call, opened.result, message);
+    }
+
+    // The ACL may have been reloaded while the agent was dialling: the stream is checked again.
+    const recheck = decideAcl(ctx.acl, { client, agent: agent.identity, host, port });
+    if (!recheck.allow) {
+      countDeny('acl');
+      ctx.audit.record({ type: 'deny', layer: 'acl', identity: client, agent: agent.identity, target, reason: `acl reloaded during the dial: ${recheck.reason}`, source });
+      dial.call.finish(GrpcStatus.PERMISSION_DENIED, 'no longer permitted');
+      return refuse(call, DialResult.DENIED, `${target}: the ACL grants this client no agent for this destination`);
     }
 
     const id = randomUUID();

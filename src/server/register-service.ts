@@ -12,6 +12,7 @@ import { GrpcError, GrpcStatus } from '../protocol/grpc-status.js';
 import { MessageReader } from '../protocol/message-framing.js';
 import type { AgentConnection } from './agent-registry.js';
 import type { ServerContext } from './context.js';
+import { countDeny } from '../metrics/deny-counter.js';
 import { authenticatePeer, peerAddress } from './peer.js';
 
 const MAX_CONTROL_MESSAGE_BYTES = 256 * 1024;
@@ -31,6 +32,7 @@ export function registerHandler(ctx: ServerContext, replicaId: string, replicaCo
       if (!record?.enabled) throw new GrpcError(GrpcStatus.PERMISSION_DENIED, `identity ${identity} is disabled`);
     } catch (err) {
       const e = err as GrpcError;
+      countDeny('authn');
       ctx.audit.record({ type: 'deny', layer: 'authn', identity, reason: e.message, source });
       call.finish(e.status ?? GrpcStatus.UNAUTHENTICATED, e.message);
       return;

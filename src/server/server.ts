@@ -12,7 +12,9 @@ import { compileAcl, type AclRule } from '../policy/acl.js';
 import { createGrpcServer, type CallHandler } from '../protocol/grpc-server.js';
 import { GrpcStatus } from '../protocol/grpc-status.js';
 import { IdentityRegistry } from '../registry/identity-registry.js';
+import { countDeny, denyCounts } from '../metrics/deny-counter.js';
 import { acceptHandler } from './accept-service.js';
+import { applyAcl } from './acl-reload.js';
 import { AgentRegistry } from './agent-registry.js';
 import { connectHandler } from './connect-service.js';
 import type { ServerContext } from './context.js';
@@ -49,6 +51,8 @@ export interface RunningServer {
   adminPort: number | undefined;
   trustDomain: string;
   context: ServerContext;
+  /** Puts new ACL rules into force and closes live tunnels they no longer permit; returns how many. */
+  applyAcl(rules: readonly AclRule[]): number;
   /** Stops taking new streams, ends live tunnels after `graceMs`, and closes. */
   close(graceMs?: number): Promise<void>;
 }
@@ -161,6 +165,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             target: t.target,
             ageMs: Date.now() - t.startedAt,
           })),
+          denies: denyCounts(),
         }),
       },
     });
@@ -177,6 +182,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     adminPort,
     trustDomain: ca.trustDomain,
     context: ctx,
+    applyAcl: (rules) => applyAcl(ctx, compileAcl(rules)),
     async close(graceMs = 0) {
       // Stop taking connections and tell every peer (GOAWAY) to open new streams elsewhere, while the
       // streams already open keep running; agents are released so they register with other replicas.
@@ -233,6 +239,7 @@ function enforcePolicy(ctx: ServerContext): void {
   for (const tunnel of ctx.tunnels.values()) {
     const offender = !allowed(tunnel.client) ? tunnel.client : !allowed(tunnel.agent) ? tunnel.agent : undefined;
     if (!offender) continue;
+    countDeny('identity');
     ctx.audit.record({ type: 'deny', layer: 'identity', identity: offender, target: tunnel.target, reason: 'identity disabled; live tunnel ended' });
     tunnel.relay.abort(ResetReason.POLICY, `identity ${offender} is disabled`, GrpcStatus.PERMISSION_DENIED);
   }

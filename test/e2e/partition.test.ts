@@ -24,7 +24,7 @@ describe('black-hole partition between agent and server', () => {
 
   test('is detected within the bound on both sides, and leaves exactly one registration afterwards', async () => {
     // A second agent of the same identity that reaches the server only through the relay.
-    const agent = await tunnel.startAgent(AGENT, [{ host: '127.0.0.1', ports: [9] }], {}, { server: `127.0.0.1:${relay.port}` });
+    const agent = await tunnel.startAgent(AGENT, [{ host: '127.0.0.1', ports: [9] }], {}, {}, { server: `127.0.0.1:${relay.port}` });
     const instance = agent.ready['instanceId'];
     const registered = async (): Promise<number> =>
       (await getJson<ServerStatus>(tunnel.serverAdminPort, '/status')).agents.filter((a) => a.instanceId === instance).length;

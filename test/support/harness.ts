@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -25,6 +25,10 @@ export interface TunnelOptions {
   server?: Record<string, unknown>;
   /** Environment for every program (e.g. NODE_OPTIONS). */
   env?: NodeJS.ProcessEnv;
+  /** Leave out the default "client → agent, any destination" ACL rule. */
+  noDefaultAcl?: boolean;
+  /** Extra `dns:` settings of the first agent (e.g. `servers`). */
+  agentDns?: Record<string, unknown>;
 }
 
 export const AGENT = 'agent-1@agents.test.causeway';
@@ -80,7 +84,7 @@ export class TestTunnel {
         admin: '127.0.0.1:0',
         dataDir: './server-data',
         serverNames: ['localhost', '127.0.0.1'],
-        acl: [{ clients: [CLIENT], agents: [AGENT] }, ...(options.acl ?? [])],
+        acl: [...(options.noDefaultAcl ? [] : [{ clients: [CLIENT], agents: [AGENT] }]), ...(options.acl ?? [])],
         ...(options.server ?? {}),
       }),
     );
@@ -88,7 +92,7 @@ export class TestTunnel {
     this.serverAddress = `127.0.0.1:${this.serverPort}`;
     await this.createCredential(AGENT, 'agent');
     await this.createCredential(CLIENT, 'client');
-    this.agent = await this.startAgent(AGENT, options.allow, options.hosts ?? {});
+    this.agent = await this.startAgent(AGENT, options.allow, options.hosts ?? {}, options.agentDns);
     this.client = await this.startClient(CLIENT);
   }
 
@@ -99,16 +103,24 @@ export class TestTunnel {
     return out;
   }
 
+  /** The config file of the server, or of the (first) agent or client named `name`. */
+  configFile(name: 'server' | string): string {
+    return join(this.dir, name === 'server' ? 'server.yaml' : `${name.split('@')[0]}.yaml`);
+  }
+
+  /** Starts an agent; a second agent of the same identity gets its own config file. */
   async startAgent(
     name: string,
     allow: AllowEntryInput[],
     hosts: Record<string, string>,
+    dns: Record<string, unknown> = {},
     extra: Record<string, unknown> = {},
   ): Promise<LaunchedProgram> {
-    const file = join(this.dir, `${name.split('@')[0]}-${this.programs.length}.yaml`);
+    const first = this.configFile(name);
+    const file = existsSync(first) ? join(this.dir, `${name.split('@')[0]}-${this.programs.length}.yaml`) : first;
     writeFileSync(
       file,
-      stringify({ credentials: `./${name.split('@')[0]}.json`, admin: '127.0.0.1:0', allow, dns: { hosts }, ...extra }),
+      stringify({ credentials: `./${name.split('@')[0]}.json`, admin: '127.0.0.1:0', allow, dns: { hosts, ...dns }, ...extra }),
     );
     const agent = await this.launch('agent', file);
     await agent.waitForLog((line) => line['msg'] === 'registered with the server', 20_000);

@@ -72,8 +72,16 @@ allow:
   - host: "0x7f000001"
     ports: ["8000-8100", "9000"]
     allowLoopback: true
+  - host: "*.Corp.Example."
+    ports: [443]
+  - host: "**.build.example"
+    ports: [443]
+  - host: "::ffff:10.0.0.0/104"
+    ports: [22]
 dns:
   hosts: { git.demo.internal: "127.1", Other.Internal: "::ffff:10.0.0.1" }
+  servers: ["10.0.0.53", "0x0a000036:5353", "[fd00::53]:53", "fd00::54"]
+  timeout: 2s
 limits: { dialTimeout: 10s, maxTunnels: 1000 }
 `,
     );
@@ -84,8 +92,15 @@ limits: { dialTimeout: 10s, maxTunnels: 1000 }
       allow: [
         { host: 'gitlab.internal.acme.net', ports: [{ first: 443, last: 443 }, { first: 22, last: 22 }], allowLoopback: false },
         { host: '127.0.0.1', ports: [{ first: 8000, last: 8100 }, { first: 9000, last: 9000 }], allowLoopback: true },
+        { host: '*.corp.example', ports: [{ first: 443, last: 443 }], allowLoopback: false },
+        { host: '**.build.example', ports: [{ first: 443, last: 443 }], allowLoopback: false },
+        { host: '10.0.0.0/8', ports: [{ first: 22, last: 22 }], allowLoopback: false },
       ],
-      dns: { hosts: { 'git.demo.internal': '127.0.0.1', 'other.internal': '10.0.0.1' } },
+      dns: {
+        hosts: { 'git.demo.internal': '127.0.0.1', 'other.internal': '10.0.0.1' },
+        servers: ['10.0.0.53:53', '10.0.0.54:5353', '[fd00::53]:53', '[fd00::54]:53'],
+        timeout: 2000,
+      },
       limits: { dialTimeout: 10_000, maxTunnels: 1000 },
     });
   });
@@ -93,13 +108,20 @@ limits: { dialTimeout: 10s, maxTunnels: 1000 }
   const invalid: ReadonlyArray<readonly [string, string, string]> = [
     ['allow entry without ports', 'allow: [{ host: a }]', 'allow[0].ports: required'],
     ['allow entry with empty ports', 'allow: [{ host: a, ports: [] }]', 'allow[0].ports: expected at least one port'],
-    ['allow host with zone id', 'allow: [{ host: "fe80::1%eth0", ports: [22] }]', 'allow[0].host: expected a host name or IP address, got "fe80::1%eth0"'],
-    ['allow host wildcard (not yet supported)', 'allow: [{ host: "*.acme.net", ports: [22] }]', 'allow[0].host: expected a host name or IP address, got "*.acme.net"'],
+    ['allow host with zone id', 'allow: [{ host: "fe80::1%eth0", ports: [22] }]', 'allow[0].host: expected a host name, "*.suffix", "**.suffix", IP address or CIDR; IPv6 zone ids are refused: "fe80::1%eth0"'],
+    ['allow host "*" alone', 'allow: [{ host: "*", ports: [22] }]', 'allow[0].host: expected a host name, "*.suffix", "**.suffix", IP address or CIDR; "*" would allow every host; list names, "*.suffix" patterns or CIDRs'],
+    ['allow host wildcard in the middle', 'allow: [{ host: "git.*.net", ports: [22] }]', 'allow[0].host: expected a host name, "*.suffix", "**.suffix", IP address or CIDR; "git.*.net": "*" may only stand first, as "*.suffix" or "**.suffix"'],
+    ['allow CIDR with host bits', 'allow: [{ host: "10.0.0.1/8", ports: [22] }]', 'allow[0].host: expected a host name, "*.suffix", "**.suffix", IP address or CIDR; "10.0.0.1/8" has host bits set; did you mean 10.0.0.0/8?'],
+    ['dns server that is a name', 'dns: { servers: [ns.acme.net] }', 'dns.servers[0]: expected a resolver address like "10.0.0.53", "10.0.0.53:5353" or "[fd00::53]:53", got "ns.acme.net"'],
+    ['dns server with port 0', 'dns: { servers: ["10.0.0.53:0"] }', 'dns.servers[0]: expected a resolver address like "10.0.0.53", "10.0.0.53:5353" or "[fd00::53]:53", got "10.0.0.53:0"'],
+    ['dns server with a zone id', 'dns: { servers: ["[fe80::1%eth0]:53"] }', 'dns.servers[0]: expected a resolver address like "10.0.0.53", "10.0.0.53:5353" or "[fd00::53]:53", got "[fe80::1%eth0]:53"'],
+    ['too many dns servers', 'dns: { servers: [1.1.1.1, 1.1.1.2, 1.1.1.3, 1.1.1.4, 1.1.1.5, 1.1.1.6, 1.1.1.7, 1.1.1.8, 1.1.1.9] }', 'dns.servers: expected at most 8 resolvers'],
+    ['dns timeout too short', 'dns: { timeout: 1ms }', 'dns.timeout: expected a duration from 100ms to 1m, got "1ms"'],
     ['port 0', 'allow: [{ host: a, ports: [0] }]', 'allow[0].ports[0]: expected an integer from 1 to 65535, got 0'],
     ['dns value not an IP', 'dns: { hosts: { a.internal: b.internal } }', 'dns.hosts["a.internal"]: expected an IP address, got "b.internal"'],
     ['dns value with zone id', 'dns: { hosts: { a.internal: "fe80::1%eth0" } }', 'dns.hosts["a.internal"]: expected an IP address without a zone id, got "fe80::1%eth0"'],
     ['dns key that is an IP', 'dns: { hosts: { "[::1]": "::1" } }', 'dns.hosts["[::1]"]: expected a DNS name, got "[::1]"'],
-    ['YAML number as host', 'allow: [{ host: 0x7f000001, ports: [22] }]', 'allow[0].host: expected a host name or IP address, got 2130706433'],
+    ['YAML number as host', 'allow: [{ host: 0x7f000001, ports: [22] }]', 'allow[0].host: expected a host name, "*.suffix", "**.suffix", IP address or CIDR, got 2130706433'],
     ['server with port 0', 'server: example.com:0', 'server: expected host:port with a port from 1 to 65535, got "example.com:0"'],
   ];
   for (const [name, yaml, message] of invalid) {

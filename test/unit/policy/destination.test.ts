@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { matchesDestination, parseDestinationPattern } from '../../../src/policy/destination.js';
+import { formatDestination, matchesDestination, parseDestinationPattern } from '../../../src/policy/destination.js';
 import { normalizeHost } from '../../../src/policy/host.js';
 import type { CanonicalHost } from '../../../src/policy/host.js';
 
@@ -12,17 +12,28 @@ function host(text: string): CanonicalHost {
 
 describe('parseDestinationPattern', () => {
   const valid: ReadonlyArray<readonly [string, unknown]> = [
-    ['gitlab.internal.acme.net:443', { host: { kind: 'exact', host: 'gitlab.internal.acme.net' }, ports: { first: 443, last: 443 } }],
-    ['GitLab.Acme.net.:22', { host: { kind: 'exact', host: 'gitlab.acme.net' }, ports: { first: 22, last: 22 } }],
-    ['*.acme.net:443', { host: { kind: 'suffix', suffix: '.acme.net' }, ports: { first: 443, last: 443 } }],
-    ['gitlab:*', { host: { kind: 'exact', host: 'gitlab' }, ports: undefined }],
-    ['*:9418', { host: { kind: 'any' }, ports: { first: 9418, last: 9418 } }],
-    ['10.0.0.5:8000-8100', { host: { kind: 'exact', host: '10.0.0.5' }, ports: { first: 8000, last: 8100 } }],
-    ['[::ffff:10.0.0.5]:1', { host: { kind: 'exact', host: '10.0.0.5' }, ports: { first: 1, last: 1 } }],
+    ['gitlab.internal.acme.net:443', 'gitlab.internal.acme.net:443'],
+    ['GitLab.Acme.net.:22', 'gitlab.acme.net:22'],
+    ['*.acme.net:443', '*.acme.net:443'],
+    ['**.Acme.Net:443', '**.acme.net:443'],
+    ['gitlab:*', 'gitlab:*'],
+    ['*:9418', '*:9418'],
+    ['10.0.0.5:8000-8100', '10.0.0.5:8000-8100'],
+    ['0x0a000005:1', '10.0.0.5:1'],
+    ['[::ffff:10.0.0.5]:1', '10.0.0.5:1'],
+    ['10.0.0.0/8:22', '10.0.0.0/8:22'],
+    ['[fd00::/8]:443', '[fd00::/8]:443'],
+    ['bücher.example:443', 'xn--bcher-kva.example:443'],
   ];
-  for (const [text, expected] of valid) it(`parses ${text}`, () => assert.deepEqual(parseDestinationPattern(text), expected));
+  for (const [text, canonical] of valid) {
+    it(`parses ${text} as ${canonical}`, () => {
+      const parsed = parseDestinationPattern(text);
+      assert.ok(parsed !== undefined);
+      assert.equal(formatDestination(parsed), canonical);
+    });
+  }
 
-  for (const text of ['gitlab', ':443', 'gitlab:', 'gitlab:0', 'gitlab:http', '::1:443', '*.:443', 'a.*.net:443', '*acme.net:443', '[fe80::1%eth0]:443', 'a b:1']) {
+  for (const text of ['gitlab', ':443', 'gitlab:', 'gitlab:0', 'gitlab:http', '::1:443', '*.:443', 'a.*.net:443', '*acme.net:443', '[fe80::1%eth0]:443', 'a b:1', '10.0.0.1/8:22', 'fd00::/8:443', '*.10.0.0.1:1']) {
     it(`refuses ${JSON.stringify(text)}`, () => assert.equal(parseDestinationPattern(text), undefined));
   }
 });
@@ -30,6 +41,15 @@ describe('parseDestinationPattern', () => {
 describe('matchesDestination', () => {
   const rows: ReadonlyArray<readonly [string, string, number, boolean]> = [
     ['*.acme.net:443', 'git.acme.net', 443, true],
+    ['*.acme.net:443', 'a.git.acme.net', 443, false],
+    ['**.acme.net:443', 'a.git.acme.net', 443, true],
+    ['**.acme.net:443', 'acme.net', 443, false],
+    ['*.acme.net:443', 'acme.net.', 443, false],
+    ['*.acme.net:443', 'evil-acme.net', 443, false],
+    ['10.0.0.0/8:22', '10.255.0.1', 22, true],
+    ['10.0.0.0/8:22', '11.0.0.1', 22, false],
+    ['10.0.0.0/8:22', '0x0a000001', 22, true],
+    ['[fd00::/8]:443', 'fd12::1', 443, true],
     ['*.acme.net:443', 'git.acme.net', 444, false],
     ['*.acme.net:443', 'acme.net', 443, false],
     ['*.acme.net:443', 'notacme.net', 443, false],
