@@ -1,0 +1,34 @@
+import type { Socket } from 'node:net';
+import { spliceSocket } from '../protocol/tunnel-endpoint.js';
+import type { FrontEndContext } from './front-end-context.js';
+import { openTunnel, TunnelOpenError, type OpenedTunnel, type TunnelFailure } from './open-tunnel.js';
+
+/** How a front end names itself in logs. */
+export type FrontEndName = 'connect' | 'http' | 'socks5' | 'forward' | 'stdio';
+
+export type TunnelAttempt = { ok: true; tunnel: OpenedTunnel } | { ok: false; failure: TunnelFailure; reason: string };
+
+/** Opens a tunnel for a front end and logs a refusal; never throws. */
+export async function tryOpenTunnel(ctx: FrontEndContext, frontEnd: FrontEndName, host: string, port: number): Promise<TunnelAttempt> {
+  try {
+    return { ok: true, tunnel: await openTunnel(ctx.link, host, port, ctx.limits.dialTimeoutMs + 5000) };
+  } catch (err) {
+    const failure = err instanceof TunnelOpenError ? err.failure : 'error';
+    const reason = (err as Error).message;
+    ctx.log.info({ frontEnd, host, port, failure, reason }, 'tunnel refused');
+    return { ok: false, failure, reason };
+  }
+}
+
+/** Joins a local socket to an opened tunnel until both ends are done; `onDone` runs once at the end. */
+export function relay(ctx: FrontEndContext, frontEnd: FrontEndName, socket: Socket, tunnel: OpenedTunnel, target: { host: string; port: number }, onDone: () => void): void {
+  const started = Date.now();
+  ctx.log.debug({ frontEnd, ...target, remote: tunnel.remoteAddress }, 'tunnel opened');
+  spliceSocket(socket, tunnel.stream, tunnel.reader, {
+    idleTimeoutMs: ctx.limits.idleTimeoutMs,
+    onClose: (result) => {
+      onDone();
+      ctx.log.debug({ frontEnd, ...target, ...result, durationMs: Date.now() - started }, 'tunnel closed');
+    },
+  });
+}
