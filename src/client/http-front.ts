@@ -56,6 +56,8 @@ export function createHttpFront(ctx: FrontEndContext): HttpFront {
     },
   );
   server.timeout = ctx.limits.idleTimeoutMs;
+  // A client may half-close after its request (as TCP allows); it still gets its answer.
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     clearDeadline(socket);
     void handleConnect(ctx, req, socket, head);

@@ -52,7 +52,7 @@ describe('client front ends: CONNECT, HTTP proxy, SOCKS5, forwards, stdio', () =
       req.on('end', () => {
         plainSeen.push({ method: req.method!, url: req.url!, headers: req.headers, remotePort: req.socket.remotePort!, body });
         const answer = JSON.stringify({ url: req.url, body });
-        res.writeHead(200, { 'content-type': 'application/json', 'keep-alive': 'timeout=5', 'x-origin': 'plain' });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer), 'keep-alive': 'timeout=5', 'x-origin': 'plain' });
         res.end(answer);
       });
     });
@@ -95,7 +95,7 @@ describe('client front ends: CONNECT, HTTP proxy, SOCKS5, forwards, stdio', () =
     tunnel.programs.push(authClient);
     await tunnel.createCredential('ghost@agents.test.causeway', 'agent'); // registered, never started
     await tunnel.createCredential('lonely@clients.test.causeway', 'client');
-    noAgentClient = await tunnel.startClient('lonely@clients.test.causeway');
+    noAgentClient = await tunnel.startClient('lonely@clients.test.causeway', { limits: { maxConnections: 2 } });
   });
 
   after(async () => {
@@ -328,6 +328,47 @@ describe('client front ends: CONNECT, HTTP proxy, SOCKS5, forwards, stdio', () =
     assert.equal((await socksConnect(proxy, refused)).reply, 0x05);
     assert.equal((await socksConnect(Number(noAgentClient.ready['port']), socksConnectDomain('web.corp.test', web.port))).reply, 0x03);
     assert.equal(forbidden.accepted(), 0);
+  });
+
+  test('limits: 431 for an oversized head, 408 for a slow one, the connection cap told in each protocol', LONG, async () => {
+    const big = await dial(proxy);
+    big.write(`GET http://plain.corp.test:${plainPort}/ HTTP/1.1\r\nHost: plain.corp.test\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    assert.match((await readUntilClose(big)).data.toString(), /^HTTP\/1\.1 431 [^]*exceeds 16384 bytes/);
+
+    const slow = await dial(Number(authClient.ready['port']));
+    const slowAt = Date.now();
+    slow.write('GET http://plain.corp.test/ HTTP/1.1\r\nHost: pla');
+    assert.match((await readUntilClose(slow)).data.toString(), /^HTTP\/1\.1 408 /);
+    assert.ok(Date.now() - slowAt < 8000, 'the 1 s handshake deadline applies');
+
+    const lonelyPort = Number(noAgentClient.ready['port']);
+    const held = [await dial(lonelyPort), await dial(lonelyPort)];
+    const overHttp = await dial(lonelyPort);
+    overHttp.write(`CONNECT web.corp.test:${web.port} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const httpAnswer = (await readUntilClose(overHttp)).data.toString();
+    assert.match(httpAnswer, /^HTTP\/1\.1 503 [^]*Retry-After: 1\r\n[^]*causeway: limit: more than 2 connections/);
+    const overSocks = await dial(lonelyPort);
+    overSocks.write(Buffer.from([0x05, 0x01, 0x00]));
+    assert.deepEqual([...(await readUntilClose(overSocks)).data], [0x05, 0xff]);
+    for (const socket of held) socket.destroy();
+    let socks: Awaited<ReturnType<typeof socksConnect>> | undefined;
+    const deadline = Date.now() + 10_000;
+    // Polls until the proxy has seen the two closes; each refused attempt is itself answered 0xFF.
+    while (!socks) {
+      socks = await socksConnect(lonelyPort, socksConnectDomain('web.corp.test', web.port)).catch(() => undefined);
+      if (socks) break;
+      if (Date.now() > deadline) assert.fail('slots freed by closed connections are not reused');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(socks.reply, 0x03, 'once the held connections close, a new one is served again');
+  });
+
+  test('a plain HTTP client that half-closes after its request still gets the answer', LONG, async () => {
+    const raw = await dial(proxy);
+    raw.end(`GET http://plain.corp.test:${plainPort}/half HTTP/1.1\r\nHost: plain.corp.test\r\n\r\n`);
+    const text = (await readUntilClose(raw)).data.toString();
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(text.endsWith(JSON.stringify({ url: '/half', body: '' })), text);
   });
 
   test('fixed forwards from the config and from --forward', LONG, async () => {
