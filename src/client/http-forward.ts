@@ -38,7 +38,7 @@ export function parseAbsoluteTarget(url: string): AbsoluteTarget {
     return { ok: false, status: 400, reason: 'the request target is not a valid URL' };
   }
   if (parsed.protocol !== 'http:') {
-    return { ok: false, status: 400, reason: `${parsed.protocol}// URLs are not forwarded; use CONNECT host:port (an https_proxy setting does that)` };
+    return { ok: false, status: 400, reason: `only http:// URLs are forwarded, not ${parsed.protocol}//; for https:// use CONNECT host:port (what an https_proxy setting does)` };
   }
   const host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname;
   const port = parsed.port ? Number(parsed.port) : DEFAULT_HTTP_PORT;
