@@ -123,7 +123,7 @@ function startLink(credentialsFile: string, serverOverride: string | undefined, 
   return new ServerLink(credential, { address: serverOverride ?? credential.server, log: log.child({ part: 'link' }) });
 }
 
-const DEFAULT_STDIO_DIAL_TIMEOUT_MS = 10_000;
+const DEFAULT_STDIO_DIAL_TIMEOUT_MS = 15_000;
 
 /**
  * `client stdio HOST PORT`: stdout carries the tunnel's bytes, so logs stay quiet (warnings and up, on

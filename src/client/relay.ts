@@ -11,7 +11,7 @@ export type TunnelAttempt = { ok: true; tunnel: OpenedTunnel } | { ok: false; fa
 /** Opens a tunnel for a front end and logs a refusal; never throws. */
 export async function tryOpenTunnel(ctx: FrontEndContext, frontEnd: FrontEndName, host: string, port: number): Promise<TunnelAttempt> {
   try {
-    return { ok: true, tunnel: await openTunnel(ctx.link, host, port, ctx.limits.dialTimeoutMs + 5000) };
+    return { ok: true, tunnel: await openTunnel(ctx.link, host, port, ctx.limits.dialTimeoutMs) };
   } catch (err) {
     const failure = err instanceof TunnelOpenError ? err.failure : 'error';
     const reason = (err as Error).message;

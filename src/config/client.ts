@@ -26,8 +26,11 @@ export const clientLimitsSchema = z.strictObject({
   idleTimeout: durationSchema({ min: 0, max: 7 * 24 * 3600 * SECOND }).prefault('15m'),
   /** An idle keep-alive connection of the HTTP proxy is closed after this long. */
   keepAliveTimeout: durationSchema({ min: SECOND, max: 10 * 60 * SECOND }).prefault('30s'),
-  /** How long to wait for the agent's dial to be answered before 504 / SOCKS 0x04. */
-  dialTimeout: durationSchema({ min: SECOND, max: 10 * 60 * SECOND }).prefault('10s'),
+  /**
+   * How long to wait for the server's answer to a tunnel request before 504 / SOCKS 0x04; longer than
+   * the server's own dial timeout, so its more precise answer (refused, unreachable) usually wins.
+   */
+  dialTimeout: durationSchema({ min: SECOND, max: 10 * 60 * SECOND }).prefault('15s'),
 });
 
 /** `auth:` of the client: local proxy credentials (HTTP Basic, SOCKS5 username/password). */
@@ -47,7 +50,7 @@ export const clientAuthSchema = z.strictObject({
  * allowOpenProxy: false         # listening beyond loopback without auth needs this set to true
  * admin: 127.0.0.1:0            # optional
  * limits: { maxConnections: 1000, headerBytes: 16384, handshakeTimeout: 10s, idleTimeout: 15m,
- *           keepAliveTimeout: 30s, dialTimeout: 10s }
+ *           keepAliveTimeout: 30s, dialTimeout: 15s }
  * ```
  */
 export const clientConfigSchema = withPathFields(

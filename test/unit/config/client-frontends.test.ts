@@ -42,7 +42,7 @@ describe('client config: front-end fields', () => {
       handshakeTimeout: 10_000,
       idleTimeout: 900_000,
       keepAliveTimeout: 30_000,
-      dialTimeout: 10_000,
+      dialTimeout: 15_000,
     });
     assert.deepEqual(config.forwards, []);
     assert.equal(config.allowOpenProxy, false);
