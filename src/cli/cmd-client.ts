@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { startAdmin } from '../admin/admin-server.js';
 import { startClientProxy } from '../client/client-proxy.js';
 import type { FrontEndContext, FrontEndLimits } from '../client/front-end-context.js';
+import { FrontEndStats } from '../client/front-end-stats.js';
 import { ProxyAuth } from '../client/proxy-auth.js';
 import { runStdio } from '../client/stdio.js';
 import { formatAddress, parseAddress } from '../config/address.js';
@@ -71,12 +72,15 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const log = createLogger('client', logLevelFromEnv());
   const link = startLink(config.credentials, config.server ? formatAddress(config.server) : undefined, log);
   await link.start();
-  const ctx: FrontEndContext = { link, log, auth: new ProxyAuth(config.auth), limits: limitsOf(config) };
+  const ctx: FrontEndContext = { link, log, auth: new ProxyAuth(config.auth), limits: limitsOf(config), stats: new FrontEndStats() };
   const proxy = await startClientProxy(ctx, config.listen, config.forwards);
   let adminPort: number | undefined;
   let closeAdmin = (): void => undefined;
   if (config.admin) {
-    const admin = await startAdmin(config.admin.host, config.admin.port, { notReadyReason: () => link.notReadyReason() });
+    const admin = await startAdmin(config.admin.host, config.admin.port, {
+      notReadyReason: () => link.notReadyReason(),
+      json: { '/status': () => ctx.stats.snapshot() },
+    });
     adminPort = admin.port;
     closeAdmin = () => admin.server.close();
   }
@@ -159,7 +163,7 @@ async function stdioCommand(args: string[], values: { config?: string; credentia
   };
   const started = await withDeadline(link.start(), limits.dialTimeoutMs);
   if (!started) return fail(`server-unavailable: could not get a certificate from the server within ${limits.dialTimeoutMs} ms`);
-  const ctx: FrontEndContext = { link, log, auth: new ProxyAuth(undefined), limits };
+  const ctx: FrontEndContext = { link, log, auth: new ProxyAuth(undefined), limits, stats: new FrontEndStats() };
   const outcome = await runStdio(ctx, target.address.host, target.address.port, process.stdin, process.stdout);
   if (!outcome.ok) return fail(outcome.reason);
   link.stop();

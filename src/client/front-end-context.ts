@@ -1,5 +1,6 @@
 import type { ServerLink } from '../identity/server-link.js';
 import type { Logger } from '../log/logger.js';
+import type { FrontEndStats } from './front-end-stats.js';
 import type { ProxyAuth } from './proxy-auth.js';
 
 /** Limits every front end enforces; all in milliseconds or bytes. */
@@ -18,10 +19,11 @@ export interface FrontEndLimits {
   readonly dialTimeoutMs: number;
 }
 
-/** What every front end shares: the server link, the log, local proxy auth and the limits. */
+/** What every front end shares: the server link, the log, local proxy auth, the limits and the counters. */
 export interface FrontEndContext {
   readonly link: ServerLink;
   readonly log: Logger;
   readonly auth: ProxyAuth;
   readonly limits: FrontEndLimits;
+  readonly stats: FrontEndStats;
 }

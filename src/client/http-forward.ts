@@ -7,6 +7,9 @@ import type { TunnelAgent } from './tunnel-agent.js';
 
 const DEFAULT_HTTP_PORT = 80;
 
+/** RFC 9110 §7.6.3: a proxy adds itself to Via on every message it forwards, both ways. */
+const VIA = ['Via', '1.1 causeway'] as const;
+
 /**
  * Hop-by-hop fields (RFC 9110 §7.6.1) plus the proxy's own: they describe one connection, or carry
  * the local proxy credentials, and never go to the next hop. Names listed in `Connection` join them.
@@ -82,10 +85,10 @@ export function forwardRequest(ctx: FrontEndContext, agent: TunnelAgent, req: In
     method: req.method,
     path: target.path,
     setHost: false,
-    headers: ['Host', target.authority, ...cleaned] as unknown as http.OutgoingHttpHeaders,
+    headers: ['Host', target.authority, ...cleaned, ...VIA] as unknown as http.OutgoingHttpHeaders,
   });
   upstream.on('response', (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEndHeaders(answer.rawHeaders) as unknown as http.OutgoingHttpHeaders);
+    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, [...endToEndHeaders(answer.rawHeaders), ...VIA] as unknown as http.OutgoingHttpHeaders);
     answer.pipe(res);
     answer.on('error', () => res.destroy());
   });

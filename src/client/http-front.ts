@@ -33,6 +33,7 @@ export function createHttpFront(ctx: FrontEndContext): HttpFront {
     const timer = setTimeout(() => {
       deadlines.delete(socket);
       ctx.log.info({ frontEnd: 'http', timeoutMs: ms }, 'request head not received in time');
+      ctx.stats.handshakeRefused('deadline');
       rejectSocket(socket, 408, 'Request Timeout', 'causeway: the request head did not arrive in time');
     }, ms);
     timer.unref();
@@ -51,7 +52,10 @@ export function createHttpFront(ctx: FrontEndContext): HttpFront {
       res.once('finish', () => {
         if (!req.socket.destroyed) armDeadline(req.socket, ctx.limits.keepAliveTimeoutMs + ctx.limits.handshakeTimeoutMs);
       });
-      if (!ctx.auth.checkHeader(req.headers['proxy-authorization'])) return void askForCredentials(res);
+      if (!ctx.auth.checkHeader(req.headers['proxy-authorization'])) {
+        ctx.stats.handshakeRefused('auth');
+        return void askForCredentials(res);
+      }
       forwardRequest(ctx, agent, req, res);
     },
   );
@@ -70,6 +74,7 @@ export function createHttpFront(ctx: FrontEndContext): HttpFront {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     clearDeadline(socket);
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    ctx.stats.handshakeRefused('malformed');
     if (err.code === 'HPE_HEADER_OVERFLOW') {
       return rejectSocket(socket, 431, 'Request Header Fields Too Large', `causeway: the request head exceeds ${ctx.limits.headerBytes} bytes`);
     }
@@ -103,6 +108,7 @@ function askForCredentials(res: ServerResponse): void {
 async function handleConnect(ctx: FrontEndContext, req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
   socket.on('error', () => undefined);
   if (!ctx.auth.checkHeader(req.headers['proxy-authorization'])) {
+    ctx.stats.handshakeRefused('auth');
     return rejectSocket(socket, 407, 'Proxy Authentication Required', 'causeway: proxy authentication required', undefined, [PROXY_AUTHENTICATE]);
   }
   const target = parseAuthority(req.url ?? '');

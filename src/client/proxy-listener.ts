@@ -25,12 +25,16 @@ export function createProxyListener(ctx: FrontEndContext, gate: ConnectionGate, 
       if (refusing >= MAX_REFUSING) return void socket.destroy();
       refusing++;
       socket.once('close', () => refusing--);
+      ctx.stats.handshakeRefused('over-cap');
       refuseOverCap(socket, gate.max);
       ctx.log.warn({ limit: gate.max }, 'connection refused: too many connections');
       return;
     }
     socket.once('close', release);
+    ctx.stats.activeConnections++;
+    socket.once('close', () => ctx.stats.activeConnections--);
     const deadline = setTimeout(() => {
+      ctx.stats.handshakeRefused('deadline');
       ctx.log.info({ remote: socket.remoteAddress, timeoutMs: ctx.limits.handshakeTimeoutMs }, 'handshake deadline passed');
       socket.destroy();
     }, ctx.limits.handshakeTimeoutMs);
@@ -57,11 +61,13 @@ export function createProxyListener(ctx: FrontEndContext, gate: ConnectionGate, 
           }, release);
           return;
         case 'socks4':
+          ctx.stats.handshakeRefused('not-a-proxy-protocol');
           socket.end(Buffer.from([SOCKS4_REPLY_VERSION, SOCKS4_REJECTED, 0, 0, 0, 0, 0, 0]));
           socket.destroySoon();
           return;
         case 'tls':
         case 'unknown':
+          ctx.stats.handshakeRefused('not-a-proxy-protocol');
           ctx.log.info({ remote: socket.remoteAddress, firstByte: first[0] }, 'connection closed: not HTTP or SOCKS5 (is the proxy URL http:// or socks5h://?)');
           socket.destroy();
           return;

@@ -20,6 +20,7 @@ export function runSocks5(ctx: FrontEndContext, socket: Socket, first: Buffer, h
           break;
         case 'close':
           socket.off('data', onData);
+          ctx.stats.handshakeRefused(action.auth ? 'auth' : 'malformed');
           ctx.log.info({ frontEnd: 'socks5', reason: action.reason }, 'SOCKS5 negotiation refused');
           socket.end();
           socket.destroySoon();

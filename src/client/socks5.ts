@@ -15,7 +15,7 @@ import {
 /** What the driver must do next: write bytes, close (after any writes), or open a tunnel. */
 export type Socks5Action =
   | { readonly kind: 'write'; readonly bytes: Buffer }
-  | { readonly kind: 'close'; readonly reason: string }
+  | { readonly kind: 'close'; readonly reason: string; readonly auth: boolean }
   | { readonly kind: 'connect'; readonly host: string; readonly port: number; readonly rest: Buffer };
 
 /** The negotiation's states, in the order RFC 1928 §3–4 and RFC 1929 §2 run them. */
@@ -73,9 +73,9 @@ export class Socks5Negotiation {
     return out;
   }
 
-  private fail(reason: string, bytes?: Buffer): Socks5Action[] {
+  private fail(reason: string, bytes?: Buffer, auth = false): Socks5Action[] {
     this.state = 'done';
-    return [...(bytes ? [{ kind: 'write' as const, bytes }] : []), { kind: 'close', reason }];
+    return [...(bytes ? [{ kind: 'write' as const, bytes }] : []), { kind: 'close', reason, auth }];
   }
 
   private greeting(): Socks5Action[] | undefined {
@@ -107,7 +107,7 @@ export class Socks5Negotiation {
     const message = this.take(3 + ulen + plen);
     const username = message.subarray(2, 2 + ulen).toString('utf8');
     const password = message.subarray(3 + ulen).toString('utf8');
-    if (!this.auth.check(username, password)) return this.fail('wrong proxy username or password', failure);
+    if (!this.auth.check(username, password)) return this.fail('wrong proxy username or password', failure, true);
     this.state = 'request';
     return [{ kind: 'write', bytes: Buffer.from([USERPASS_VERSION, UserPassStatus.SUCCESS]) }];
   }

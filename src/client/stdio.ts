@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { FrontEndContext } from './front-end-context.js';
-import { tryOpenTunnel } from './relay.js';
+import { trackTunnel, tryOpenTunnel } from './relay.js';
 import { TunnelDuplex } from './tunnel-duplex.js';
 
 /** How a stdio session ended: exit code 0 for a clean close in both directions, else a one-line reason. */
@@ -14,7 +14,8 @@ export type StdioOutcome = { ok: true; bytesSent: number; bytesReceived: number 
 export async function runStdio(ctx: FrontEndContext, host: string, port: number, input: Readable, output: Writable): Promise<StdioOutcome> {
   const attempt = await tryOpenTunnel(ctx, 'stdio', host, port);
   if (!attempt.ok) return { ok: false, reason: `${attempt.failure}: ${attempt.reason}` };
-  const tunnel = new TunnelDuplex(attempt.tunnel);
+  const tunnel = new TunnelDuplex(attempt.tunnel, { allowHalfOpen: true });
+  trackTunnel(ctx, 'stdio', tunnel);
   return new Promise<StdioOutcome>((resolve) => {
     let settled = false;
     let sentFin = false;

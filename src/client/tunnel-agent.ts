@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FrontEndContext } from './front-end-context.js';
 import { TunnelOpenError } from './open-tunnel.js';
-import { tryOpenTunnel } from './relay.js';
+import { trackTunnel, tryOpenTunnel } from './relay.js';
 import { TunnelDuplex } from './tunnel-duplex.js';
 
 /** Upstream connections kept per destination for the HTTP forward proxy. */
@@ -32,7 +32,8 @@ export class TunnelAgent extends http.Agent {
     const port = Number(options.port);
     void tryOpenTunnel(this.ctx, 'http', host, port).then((attempt) => {
       if (!attempt.ok) return callback?.(new TunnelOpenError(attempt.failure, attempt.reason), undefined as unknown as Duplex);
-      const duplex = new TunnelDuplex(attempt.tunnel);
+      const duplex = new TunnelDuplex(attempt.tunnel, { allowHalfOpen: false });
+      trackTunnel(this.ctx, 'http', duplex);
       duplex.on('error', (err) => this.ctx.log.debug({ frontEnd: 'http', host, port, err: err.message }, 'upstream tunnel error'));
       callback?.(null, duplex);
     });

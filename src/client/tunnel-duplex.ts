@@ -29,8 +29,15 @@ export class TunnelDuplex extends Duplex {
   bytesWritten = 0;
   bytesRead = 0;
 
-  constructor(private readonly tunnel: OpenedTunnel) {
-    super({ allowHalfOpen: true });
+  /**
+   * `allowHalfOpen: false` ends the writable side when the peer's fin arrives, as a plain `net.Socket`
+   * does, which is what `http.Agent` expects of its pooled connections; stdio keeps it half-open.
+   */
+  constructor(
+    private readonly tunnel: OpenedTunnel,
+    options: { allowHalfOpen: boolean },
+  ) {
+    super({ allowHalfOpen: options.allowHalfOpen });
     const { stream, reader } = tunnel;
     const feed = (chunk: Buffer): void => {
       let messages: Buffer[];

@@ -136,10 +136,12 @@ describe('client front ends: CONNECT, HTTP proxy, SOCKS5, forwards, stdio', () =
       assert.equal(seen.headers['x-hop'], undefined);
       assert.equal(seen.headers['keep-alive'], undefined);
       assert.equal(seen.headers['proxy-connection'], undefined);
+      assert.equal(seen.headers['via'], '1.1 causeway');
     }
     assert.equal(plainSeen[0]!.remotePort, plainSeen[1]!.remotePort, 'the second request should reuse the pooled tunnel');
     assert.doesNotMatch(stderr, /< [Kk]eep-[Aa]live: timeout=5/, "the target's hop-by-hop Keep-Alive must not reach the client");
     assert.match(stderr, /< x-origin: plain/);
+    assert.match(stderr, /< Via: 1\.1 causeway/);
   });
 
   test('a POST body is forwarded, and Proxy-Authorization never reaches the target', LONG, async () => {
@@ -214,6 +216,7 @@ describe('client front ends: CONNECT, HTTP proxy, SOCKS5, forwards, stdio', () =
     });
     secure.end(`GET / HTTP/1.1\r\nHost: web.corp.test\r\nConnection: close\r\n\r\n`);
     const answer = (await readUntilClose(secure as unknown as net.Socket)).data.toString();
+    raw.destroy();
     assert.match(responseHead.toString(), /^HTTP\/1\.1 200 /);
     assert.ok(firstWrite && firstWrite[head.length] === 0x16, 'the ClientHello went out in the same write as the CONNECT head');
     assert.match(answer, /hello over a self-signed certificate/);
@@ -436,6 +439,23 @@ describe('client front ends: CONNECT, HTTP proxy, SOCKS5, forwards, stdio', () =
       open = descriptorsOf(tunnel.client);
     }
     assert.ok(open <= baselineDescriptors + 2, `the client holds ${open} descriptors, ${baselineDescriptors} at the start`);
+
+    const status = async (): Promise<{ activeConnections: number; activeTunnels: number; tunnelsOpened: Record<string, number>; tunnelsRefused: Record<string, number>; handshakesRefused: Record<string, number> }> => {
+      const response = await fetch(`http://127.0.0.1:${String(tunnel.client.ready['adminPort'])}/status`);
+      return (await response.json()) as Awaited<ReturnType<typeof status>>;
+    };
+    let counters = await status();
+    while ((counters.activeConnections > 0 || counters.activeTunnels > 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      counters = await status();
+    }
+    assert.equal(counters.activeConnections, 0, 'every local connection was released');
+    assert.equal(counters.activeTunnels, 0, 'every tunnel was closed');
+    for (const frontEnd of ['connect', 'http', 'socks5']) assert.ok(counters.tunnelsOpened[frontEnd]! > 0, `${frontEnd} tunnels are counted`);
+    assert.ok(counters.tunnelsRefused['denied']! >= 3);
+    assert.ok(counters.tunnelsRefused['refused']! >= 2);
+    assert.ok(counters.handshakesRefused['not-a-proxy-protocol']! >= 1, 'the SOCKS4 client is counted');
+    assert.ok(counters.handshakesRefused['malformed']! >= 2, 'the oversized head and bad SOCKS requests are counted');
   });
 });
 
