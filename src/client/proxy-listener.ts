@@ -18,7 +18,8 @@ const REFUSE_WAIT_MS = 2000;
  */
 export function createProxyListener(ctx: FrontEndContext, gate: ConnectionGate, http: HttpFront): Server {
   let refusing = 0;
-  const server = net.createServer({ allowHalfOpen: true }, (socket: Socket) => {
+  // No Nagle: handshake replies are tiny and each waits on the client's next step.
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => {
     socket.on('error', () => undefined);
     const release = gate.tryAcquire();
     if (!release) {
