@@ -130,8 +130,8 @@ function startLink(credentialsFile: string, serverOverride: string | undefined, 
 const DEFAULT_STDIO_DIAL_TIMEOUT_MS = 15_000;
 
 /**
- * `client stdio HOST PORT`: stdout carries the tunnel's bytes, so logs stay quiet (warnings and up, on
- * stderr) and the outcome is one line. Exit 0 only for a clean close in both directions.
+ * `client stdio HOST PORT`: stdout carries the tunnel's bytes, so logs stay quiet (errors only, unless
+ * CAUSEWAY_LOG_LEVEL says otherwise) and the outcome is one line. Exit 0 only for a clean close.
  */
 async function stdioCommand(args: string[], values: { config?: string; credentials?: string; server?: string; forward?: string[] }): Promise<number> {
   if (args.length !== 2) throw new UsageError('stdio needs HOST PORT', 'client');
@@ -153,8 +153,9 @@ async function stdioCommand(args: string[], values: { config?: string; credentia
     limits = { maxConnections: 1, headerBytes: 0, handshakeTimeoutMs: 0, idleTimeoutMs: 0, keepAliveTimeoutMs: 0, dialTimeoutMs: DEFAULT_STDIO_DIAL_TIMEOUT_MS };
   }
   if (server !== undefined && !parseAddress(server).ok) throw new UsageError(`--server ${server}: expected host:port`, 'client');
+  // stderr is the user's terminal under ssh: by default only the one-line outcome goes there.
   const level = logLevelFromEnv();
-  const log = createLogger('client', level === 'info' ? 'warn' : level);
+  const log = createLogger('client', level === 'info' ? 'error' : level);
   const link = startLink(credentials, server, log);
   const fail = (reason: string): number => {
     link.stop();

@@ -416,6 +416,17 @@ describe('client front ends: CONNECT, HTTP proxy, SOCKS5, forwards, stdio', () =
     assert.match(result.stderr, /^causeway client stdio forbidden\.corp\.test:\d+: denied: [^\n]+\n$/);
   });
 
+  test('stdio when the server cannot be reached: exit 1 and exactly one line, within the dial timeout', LONG, async () => {
+    const file = join(tunnel.dir, 'unreachable.yaml');
+    writeFileSync(file, stringify({ credentials: './client-1.json', server: `127.0.0.1:${refusedPort}`, limits: { dialTimeout: '2s' } }));
+    const started = Date.now();
+    const result = await runStdio(['--config', file, 'echo.corp.test', String(halfClose.port)], Buffer.from('never sent'));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^causeway client stdio echo\.corp\.test:\d+: server-unavailable: [^\n]+\n$/);
+    assert.equal(result.stdout.length, 0);
+    assert.ok(Date.now() - started < 15_000, 'gives up after about the 2 s dial timeout');
+  });
+
   test('a proxy listening beyond loopback without auth is refused unless allowOpenProxy is set', LONG, async () => {
     const file = join(tunnel.dir, 'open.yaml');
     writeFileSync(file, stringify({ credentials: './client-1.json', listen: '0.0.0.0:0' }));
