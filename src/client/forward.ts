@@ -25,6 +25,8 @@ export function createForwardListener(ctx: FrontEndContext, gate: ConnectionGate
       return void socket.resetAndDestroy();
     }
     socket.once('close', release);
+    ctx.stats.activeConnections++;
+    socket.once('close', () => ctx.stats.activeConnections--);
     void tryOpenTunnel(ctx, 'forward', host, port).then((attempt) => {
       if (!attempt.ok) return void socket.resetAndDestroy();
       if (socket.destroyed) return void attempt.tunnel.stream.close();

@@ -86,6 +86,7 @@ describe('client front ends: CONNECT, HTTP proxy, SOCKS5, forwards, stdio', () =
       stringify({
         credentials: './locked.json',
         listen: '127.0.0.1:0',
+        admin: '127.0.0.1:0',
         auth: { username: 'build', password: 's3cret:with colon' },
         forwards: [`127.0.0.1:0=echo.corp.test:${halfClose.port}`],
         limits: { handshakeTimeout: '1s' },
@@ -385,6 +386,10 @@ describe('client front ends: CONNECT, HTTP proxy, SOCKS5, forwards, stdio', () =
     const result = await readUntilClose(refused);
     assert.equal(result.data.length, 0);
     assert.notEqual(result.how, 'timeout', 'a forward whose target refuses is closed');
+    const response = await fetch(`http://127.0.0.1:${String(authClient.ready['adminPort'])}/status`);
+    const counters = (await response.json()) as { tunnelsOpened: Record<string, number>; tunnelsRefused: Record<string, number> };
+    assert.ok(counters.tunnelsOpened['forward']! >= 1, 'forward tunnels are counted');
+    assert.ok(counters.tunnelsRefused['refused']! >= 1, "the forward's refused target is counted");
   });
 
   test('a 1 MiB upload answered only after end of input, through CONNECT, SOCKS5 and stdio', LONG, async () => {
