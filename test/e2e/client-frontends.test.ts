@@ -250,6 +250,21 @@ describe('client front ends: CONNECT, HTTP proxy, SOCKS5, forwards, stdio', () =
     assert.equal(forbidden.accepted(), 0);
   });
 
+  test('malformed HTTP proxy requests get 400 with a one-line reason, and https:// in absolute form is refused', LONG, async () => {
+    const cases: ReadonlyArray<readonly [string, RegExp]> = [
+      ['CONNECT /path HTTP/1.1\r\nHost: x\r\n\r\n', /^HTTP\/1\.1 400 [^]*causeway: CONNECT needs a host:port target\n$/],
+      ['CONNECT web.corp.test HTTP/1.1\r\nHost: x\r\n\r\n', /^HTTP\/1\.1 400 [^]*host:port/],
+      ['GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 400 [^]*this is a proxy/],
+      [`GET https://web.corp.test:${web.port}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, /^HTTP\/1\.1 400 [^]*use CONNECT/],
+      ['GET http://plain.corp.test/ HTTP/1.1\r\nBad Header\r\n\r\n', /^HTTP\/1\.1 400 [^]*malformed HTTP request/],
+    ];
+    for (const [request, expected] of cases) {
+      const raw = await dial(proxy);
+      raw.write(request);
+      assert.match((await readUntilClose(raw)).data.toString(), expected, JSON.stringify(request));
+    }
+  });
+
   test('SOCKS5 conformance: 0 methods, a short greeting, version 4, greeting+request in one write', LONG, async () => {
     const zero = await dial(proxy);
     zero.write(Buffer.from([0x05, 0x00]));
