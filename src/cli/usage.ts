@@ -17,7 +17,7 @@ Usage: causeway <command> [options]
 Programs:
   server      the tunnel server (CA front, ACLs, relay, audit)        causeway server --config server.yaml
   agent       runs in the private network, dials allowlisted hosts    causeway agent --config agent.yaml
-  client      a local HTTP CONNECT proxy into the tunnel              causeway client --config client.yaml
+  client      local proxy (CONNECT, HTTP, SOCKS5), forwards, ssh stdio causeway client --config client.yaml
 
 Admin:
   ca init             create the trust domain's root and intermediate CA

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { dialAddressSchema, listenAddressSchema } from './address.js';
+import { forwardSchema } from './client-forward.js';
 import { expecting } from './describe-value.js';
 import { durationSchema } from './duration.js';
 import type { Frozen } from './freeze.js';
 import { integerSchema } from './integer.js';
+import { ConfigError } from './errors.js';
 import { loadConfigFile } from './load.js';
 import { withPathFields } from './path-fields.js';
 
@@ -19,9 +21,22 @@ export const clientLimitsSchema = z.strictObject({
   /** Largest proxy request head (CONNECT line and headers) accepted. */
   headerBytes: integerSchema(MIN_HEADER_BYTES, MAX_HEADER_BYTES).default(16384),
   /** How long a proxy client may take to send its request. */
-  /** A tunnel with no byte in either direction for this long is closed (also reaps peers that vanished silently). */
-  idleTimeout: durationSchema({ min: SECOND, max: 7 * 24 * 3600 * SECOND }).prefault('30m'),
   handshakeTimeout: durationSchema({ min: 1, max: 10 * 60 * SECOND }).prefault('10s'),
+  /** A tunnel with no traffic either way for this long is closed; 0 turns the check off. */
+  idleTimeout: durationSchema({ min: 0, max: 7 * 24 * 3600 * SECOND }).prefault('15m'),
+  /** An idle keep-alive connection of the HTTP proxy is closed after this long. */
+  keepAliveTimeout: durationSchema({ min: SECOND, max: 10 * 60 * SECOND }).prefault('30s'),
+  /**
+   * How long to wait for the server's answer to a tunnel request before 504 / SOCKS 0x04; longer than
+   * the server's own dial timeout, so its more precise answer (refused, unreachable) usually wins.
+   */
+  dialTimeout: durationSchema({ min: SECOND, max: 10 * 60 * SECOND }).prefault('15s'),
+});
+
+/** `auth:` of the client: local proxy credentials (HTTP Basic, SOCKS5 username/password). */
+export const clientAuthSchema = z.strictObject({
+  username: z.string({ error: expecting('a user name') }).min(1, { error: 'expected a user name' }).max(255, { error: 'expected at most 255 bytes (the SOCKS5 limit)' }),
+  password: z.string({ error: expecting('a password') }).min(1, { error: 'expected a password' }).max(255, { error: 'expected at most 255 bytes (the SOCKS5 limit)' }),
 });
 
 /**
@@ -29,9 +44,13 @@ export const clientLimitsSchema = z.strictObject({
  * ```yaml
  * credentials: ./client.json    # relative to this file
  * server: 127.0.0.1:8443        # optional override of the credential's server address
- * listen: 127.0.0.1:3128        # HTTP CONNECT proxy
+ * listen: 127.0.0.1:3128        # HTTP CONNECT, HTTP proxy and SOCKS5 on one port
+ * forwards: ["127.0.0.1:2222=git.corp.test:22"]   # optional fixed forwards
+ * auth: { username: build, password: "…" }         # optional local proxy credentials
+ * allowOpenProxy: false         # listening beyond loopback without auth needs this set to true
  * admin: 127.0.0.1:0            # optional
- * limits: { maxConnections: 1000, headerBytes: 16384, handshakeTimeout: 10s }
+ * limits: { maxConnections: 1000, headerBytes: 16384, handshakeTimeout: 10s, idleTimeout: 15m,
+ *           keepAliveTimeout: 30s, dialTimeout: 15s }
  * ```
  */
 export const clientConfigSchema = withPathFields(
@@ -39,6 +58,9 @@ export const clientConfigSchema = withPathFields(
     credentials: z.string({ error: expecting('a path to the credential file') }).min(1, { error: 'expected a path to the credential file' }),
     server: dialAddressSchema.optional(),
     listen: listenAddressSchema.prefault('127.0.0.1:3128'),
+    forwards: z.array(forwardSchema, { error: expecting('a list of forwards') }).default([]),
+    auth: clientAuthSchema.optional(),
+    allowOpenProxy: z.boolean({ error: expecting('true or false') }).default(false),
     admin: listenAddressSchema.optional(),
     limits: clientLimitsSchema.prefault({}),
   }),
@@ -54,4 +76,34 @@ export type ClientConfigInput = z.input<typeof clientConfigSchema>;
 /** Loads and validates a client config file; see {@link loadConfigFile}. */
 export function loadClientConfig(file: string): ClientConfig {
   return loadConfigFile(file, clientConfigSchema);
+}
+
+/** Loopback names and ranges: a listener there is reachable only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Refuses a listener beyond loopback that anyone could use: the proxy without `auth`, or any forward
+ * (a forward cannot authenticate), unless `allowOpenProxy: true` says the operator means it.
+ */
+export function checkClientExposure(config: Pick<ClientConfig, 'listen' | 'forwards' | 'auth' | 'allowOpenProxy'>, source: string): void {
+  if (config.allowOpenProxy) return;
+  if (!config.auth && !isLoopbackHost(config.listen.host)) {
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      source,
+      `listening on ${config.listen.host} without auth would let anyone who reaches it use the tunnel; set auth: {username, password}, listen on 127.0.0.1, or set allowOpenProxy: true`,
+      { field: 'listen' },
+    );
+  }
+  config.forwards.forEach((forward, i) => {
+    if (isLoopbackHost(forward.listen.host)) return;
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      source,
+      `a forward listening on ${forward.listen.host} is open to anyone who reaches it; listen on 127.0.0.1 or set allowOpenProxy: true`,
+      { field: `forwards[${i}]` },
+    );
+  });
 }

@@ -127,9 +127,10 @@ export class TestTunnel {
     return agent;
   }
 
-  async startClient(name: string): Promise<LaunchedProgram> {
-    const file = join(this.dir, `${name.split('@')[0]}.yaml`);
-    writeFileSync(file, stringify({ credentials: `./${name.split('@')[0]}.json`, listen: '127.0.0.1:0', admin: '127.0.0.1:0' }));
+  /** Starts a client for `name`; `extra` adds client.yaml fields (auth, forwards, limits…). */
+  async startClient(name: string, extra: Record<string, unknown> = {}, configName = name.split('@')[0]!): Promise<LaunchedProgram> {
+    const file = this.clientConfigPath(configName);
+    writeFileSync(file, stringify({ credentials: `./${name.split('@')[0]}.json`, listen: '127.0.0.1:0', admin: '127.0.0.1:0', ...extra }));
     return this.launch('client', file);
   }
 
@@ -141,6 +142,11 @@ export class TestTunnel {
     const text = readFileSync(file, 'utf8').replace(/^listen: .*$/m, `listen: ${this.serverAddress}`);
     writeFileSync(file, text);
     this.server = await this.launch('server', file);
+  }
+
+  /** Where {@link startClient} writes the config called `configName`. */
+  clientConfigPath(configName = CLIENT.split('@')[0]!): string {
+    return join(this.dir, `${configName}.yaml`);
   }
 
   private async launch(program: string, config: string): Promise<LaunchedProgram> {

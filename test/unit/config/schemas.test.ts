@@ -138,21 +138,28 @@ describe('client config', () => {
     assert.deepEqual(loadClientConfig(file), {
       credentials: `${tmp.dir}/client.json`,
       listen: { host: '127.0.0.1', port: 3128 },
-      limits: { maxConnections: 1000, headerBytes: 16384, handshakeTimeout: 10_000 },
+      forwards: [],
+      allowOpenProxy: false,
+      limits: { maxConnections: 1000, headerBytes: 16384, handshakeTimeout: 10_000, idleTimeout: 900_000, keepAliveTimeout: 30_000, dialTimeout: 15_000 },
     });
   });
 
   it('reads every field', () => {
     const file = tmp.write(
       'client-full.yaml',
-      'credentials: /etc/c.json\nserver: "[::1]:9443"\nlisten: 0.0.0.0:0\nadmin: 127.0.0.1:9100\nlimits: { maxConnections: 5, headerBytes: 4096, handshakeTimeout: 500ms }\n',
+      'credentials: /etc/c.json\nserver: "[::1]:9443"\nlisten: 0.0.0.0:0\nadmin: 127.0.0.1:9100\n' +
+        'forwards: ["127.0.0.1:2222=git.corp.test:22"]\nauth: { username: u, password: p }\nallowOpenProxy: true\n' +
+        'limits: { maxConnections: 5, headerBytes: 4096, handshakeTimeout: 500ms, idleTimeout: 0, keepAliveTimeout: 5s, dialTimeout: 20s }\n',
     );
     assert.deepEqual(loadClientConfig(file), {
       credentials: '/etc/c.json',
       server: { host: '::1', port: 9443 },
       listen: { host: '0.0.0.0', port: 0 },
       admin: { host: '127.0.0.1', port: 9100 },
-      limits: { maxConnections: 5, headerBytes: 4096, handshakeTimeout: 500 },
+      forwards: [{ listen: { host: '127.0.0.1', port: 2222 }, target: { host: 'git.corp.test', port: 22 } }],
+      auth: { username: 'u', password: 'p' },
+      allowOpenProxy: true,
+      limits: { maxConnections: 5, headerBytes: 4096, handshakeTimeout: 500, idleTimeout: 0, keepAliveTimeout: 5000, dialTimeout: 20_000 },
     });
   });
 
