@@ -66,6 +66,11 @@ export class Agent {
     return this.tunnels;
   }
 
+  /** When the agent's current certificate expires, once it holds one. */
+  get certificateNotAfter(): Date | undefined {
+    return this.link.certificate?.notAfter;
+  }
+
   notReadyReason(): string | undefined {
     return this.link.notReadyReason() ?? (this.registered ? undefined : 'not registered with the server');
   }
@@ -167,6 +172,7 @@ export class Agent {
     const target = `${request.host}:${request.port}`;
     const client = request.clientIdentity;
     const timeoutMs = Math.min(Math.max(request.timeoutMs || this.options.dialTimeoutMs, 100), MAX_DIAL_TIMEOUT_MS);
+    const dialStarted = Date.now();
     let outcome: DialOutcome;
     if (this.tunnels + this.pendingDials >= this.options.maxTunnels) {
       outcome = { ok: false, result: DialResult.ERROR, message: 'the agent is at its tunnel limit' };
@@ -182,8 +188,8 @@ export class Agent {
       const denied = outcome.result === DialResult.DENIED;
       this.options.audit.record(
         denied
-          ? { type: 'deny', layer: 'allowlist', identity: client, target, reason: outcome.message }
-          : { type: 'dial.failed', client, agent: this.options.credential.identity, target, result: DialResult[outcome.result] ?? 'ERROR', reason: outcome.message },
+          ? { type: 'deny', layer: 'allowlist', rule: 'allowlist:agent', identity: client, target, reason: outcome.message }
+          : { type: 'dial.failed', client, agent: this.options.credential.identity, target, result: DialResult[outcome.result] ?? 'ERROR', reason: outcome.message, dialMs: Date.now() - dialStarted },
       );
     }
     let stream: ClientHttp2Stream;
@@ -211,6 +217,7 @@ export class Agent {
       instanceId: this.instanceId,
       target,
       remoteAddress,
+      dialMs: startedAt - dialStarted,
     });
     stream.write(openedFrame({ dialId: request.dialId, result: DialResult.OK, remoteAddress }));
     spliceSocket(socket, stream, new MessageReader(MAX_FRAME_MESSAGE_BYTES), {
@@ -223,6 +230,7 @@ export class Agent {
           client,
           agent: this.options.credential.identity,
           target,
+          remoteAddress,
           bytesUp: result.bytesReceived,
           bytesDown: result.bytesSent,
           durationMs: Date.now() - startedAt,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Agent } from '../agent/agent.js';
 import { startAdmin } from '../admin/admin-server.js';
+import { createProgramMetrics } from '../metrics/registry.js';
 import { AuditLog, JsonLinesSink } from '../audit/audit-log.js';
 import { loadAgentConfig } from '../config/agent.js';
 import { formatAddress } from '../config/address.js';
@@ -8,7 +9,7 @@ import { loadCredential } from '../config/credential.js';
 import { createLogger } from '../log/logger.js';
 import { compileAllowlist } from '../policy/allowlist.js';
 import { VERSION } from '../version.js';
-import { logLevelFromEnv } from './env.js';
+import { adminTokenFromEnv, logLevelFromEnv } from './env.js';
 import { toPartyCredential } from './party-credential.js';
 import { runUntilSignal } from './run-program.js';
 import { UsageError } from './usage.js';
@@ -50,8 +51,11 @@ export async function agentCommand(argv: string[]): Promise<number> {
   let adminPort: number | undefined;
   let closeAdmin = (): void => undefined;
   if (config.admin) {
+    const metrics = createProgramMetrics('agent', { tunnelsActive: () => agent.activeTunnels, certificateNotAfter: () => agent.certificateNotAfter });
     const admin = await startAdmin(config.admin.host, config.admin.port, {
       notReadyReason: () => agent.notReadyReason(),
+      token: adminTokenFromEnv(),
+      metrics,
       json: { '/status': () => ({ instanceId: agent.instanceId, ready: !agent.notReadyReason(), tunnels: agent.activeTunnels }) },
     });
     adminPort = admin.port;

@@ -1,13 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { startAdmin } from '../admin/admin-server.js';
+import { ReachabilityProbe } from '../admin/reachability.js';
+import { createProgramMetrics } from '../metrics/registry.js';
 import { createConnectProxy } from '../client/connect-proxy.js';
 import { formatAddress } from '../config/address.js';
 import { loadClientConfig } from '../config/client.js';
 import { loadCredential } from '../config/credential.js';
 import { ServerLink } from '../identity/server-link.js';
 import { createLogger } from '../log/logger.js';
-import { logLevelFromEnv } from './env.js';
+import { adminTokenFromEnv, logLevelFromEnv } from './env.js';
 import { toPartyCredential } from './party-credential.js';
 import { runUntilSignal } from './run-program.js';
 import { UsageError } from './usage.js';
@@ -59,9 +61,18 @@ export async function clientCommand(argv: string[]): Promise<number> {
   let adminPort: number | undefined;
   let closeAdmin = (): void => undefined;
   if (config.admin) {
-    const admin = await startAdmin(config.admin.host, config.admin.port, { notReadyReason: () => link.notReadyReason() });
+    const metrics = createProgramMetrics('client', { certificateNotAfter: () => link.certificate?.notAfter });
+    const reachable = new ReachabilityProbe(() => link.channel()).start();
+    const admin = await startAdmin(config.admin.host, config.admin.port, {
+      notReadyReason: () => link.notReadyReason() ?? reachable.notReadyReason(),
+      token: adminTokenFromEnv(),
+      metrics,
+    });
     adminPort = admin.port;
-    closeAdmin = () => admin.server.close();
+    closeAdmin = () => {
+      reachable.stop();
+      admin.server.close();
+    };
   }
   log.info({ event: 'ready', port, adminPort, proxy: `http://${formatAddress({ host: config.listen.host, port })}` }, 'client proxy listening');
   return runUntilSignal(log, async () => {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadServerConfig } from '../config/server.js';
 import { createLogger } from '../log/logger.js';
 import { startServer } from '../server/server.js';
-import { logLevelFromEnv } from './env.js';
+import { adminTokenFromEnv, logLevelFromEnv } from './env.js';
 import { runUntilSignal } from './run-program.js';
 import { UsageError } from './usage.js';
 
@@ -10,7 +10,10 @@ export const SERVER_HELP = `Usage: causeway server --config server.yaml
 
 Runs the tunnel server. The config names the listen address, the data directory (which holds ca/ from
 'causeway ca init' and identities.json from 'causeway identity create'), the ACL and limits.
-See docs/config.md. The audit log is written to <dataDir>/audit.jsonl.
+See docs/config.md. Audit records go to <dataDir>/audit.db (SQLite, hash-chained, 30-day retention;
+see 'causeway audit --help') and as JSON lines to <dataDir>/audit.jsonl. The admin listener serves
+/healthz /readyz /metrics /status and the dashboard at /; bound beyond loopback it needs
+CAUSEWAY_ADMIN_TOKEN (sent as 'Authorization: Bearer TOKEN', or #token=TOKEN in the dashboard URL).
 
 Options:
   --config FILE   server config (YAML)          (required)
@@ -37,6 +40,15 @@ export async function serverCommand(argv: string[]): Promise<number> {
     dialTimeoutMs: config.limits.dialTimeout,
     maxPendingDials: config.limits.maxPendingDials,
     handshakeTimeoutMs: 10_000,
+    audit: {
+      store: config.audit.store,
+      retentionMs: config.audit.retention,
+      pruneIntervalMs: config.audit.pruneInterval,
+      jsonLinesFile: config.audit.jsonLinesFile,
+      jsonLinesStdout: config.audit.jsonLinesStdout,
+      unauthorizedWarn: { threshold: config.audit.unauthorizedWarn.threshold, windowMs: config.audit.unauthorizedWarn.window },
+    },
+    adminToken: adminTokenFromEnv(),
     log,
   });
   return runUntilSignal(log, () => server.close(5000));

@@ -23,6 +23,7 @@ Admin:
   ca init             create the trust domain's root and intermediate CA
   identity create     register an agent or client identity and write its credential file
   identity list|show|disable|enable
+  audit query|verify  read and check the server's hash-chained audit store
   quickstart          everything on this machine: a real git clone through the tunnel
 
 Run 'causeway <command> --help' for a command's options.

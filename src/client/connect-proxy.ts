@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { publishClientTunnel } from '../metrics/client-tunnels.js';
 import { spliceSocket } from '../protocol/tunnel-endpoint.js';
 import type { ServerLink } from '../identity/server-link.js';
 import { openTunnel, TunnelOpenError, type TunnelFailure } from './open-tunnel.js';
@@ -80,6 +81,7 @@ async function handleConnect(options: ConnectProxyOptions, req: IncomingMessage,
     const failure = err instanceof TunnelOpenError ? err.failure : 'error';
     const http = HTTP_FOR_FAILURE[failure];
     options.log.info({ host, port, failure, reason: (err as Error).message }, 'tunnel refused');
+    publishClientTunnel({ event: 'refused', failure, setupMs: Date.now() - started });
     rejectSocket(socket, http.status, http.text, `causeway: ${failure}: ${(err as Error).message}`, http.retryAfter);
     return;
   }
@@ -88,11 +90,13 @@ async function handleConnect(options: ConnectProxyOptions, req: IncomingMessage,
     return;
   }
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  publishClientTunnel({ event: 'opened', setupMs: Date.now() - started });
   if (head.length > 0) socket.unshift(head);
   options.log.debug({ host, port, remote: opened.remoteAddress, setupMs: Date.now() - started }, 'tunnel opened');
   spliceSocket(socket, opened.stream, opened.reader, {
     idleTimeoutMs: options.idleTimeoutMs,
     onClose: (result) => {
+      publishClientTunnel({ event: 'closed' });
       options.log.debug({ host, port, ...result, durationMs: Date.now() - started }, 'tunnel closed');
     },
   });

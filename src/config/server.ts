@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { listenAddressSchema } from './address.js';
 import { aclRuleSchema } from './acl-rule.js';
+import { auditConfigSchema } from './audit.js';
 import { expecting } from './describe-value.js';
 import { durationSchema } from './duration.js';
 import type { Frozen } from './freeze.js';
@@ -33,6 +34,7 @@ export const serverLimitsSchema = z.strictObject({
  * certLifetime: 24h             # 5s to 30d
  * acl: []                       # default deny
  * limits: { maxStreamsPerIdentity: 1000, dialTimeout: 10s, maxPendingDials: 1000 }
+ * audit: { store: sqlite, retention: 30d }   # see config/audit.ts
  * ```
  */
 export const serverConfigSchema = withPathFields(
@@ -47,8 +49,9 @@ export const serverConfigSchema = withPathFields(
     certLifetime: durationSchema({ min: 5 * SECOND, max: 30 * DAY }).prefault('24h'),
     acl: z.array(aclRuleSchema, { error: expecting('a list of acl rules') }).default(() => []),
     limits: serverLimitsSchema.prefault({}),
+    audit: auditConfigSchema.prefault({}),
   }),
-  ['dataDir'],
+  ['dataDir', 'audit.jsonLinesFile'],
 );
 
 /** A validated, frozen server config (`dataDir` absolute; durations in ms). */

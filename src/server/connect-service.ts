@@ -48,19 +48,19 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       client = authenticatePeer(call, ctx.trustDomain, 'client').identity;
     } catch (err) {
       const e = err as GrpcError;
-      ctx.audit.record({ type: 'deny', layer: 'authn', identity: 'unknown', reason: e.message, source });
+      ctx.audit.record({ type: 'deny', layer: 'authn', rule: 'authn:certificate', identity: 'unknown', reason: e.message, source });
       call.finish(e.status, e.message);
       return;
     }
     const record = ctx.registry.get(client);
     if (!record?.enabled) {
-      ctx.audit.record({ type: 'deny', layer: 'identity', identity: client, reason: 'identity disabled or unknown', source });
+      ctx.audit.record({ type: 'deny', layer: 'identity', rule: 'identity:disabled', identity: client, reason: 'identity disabled or unknown', source });
       call.finish(GrpcStatus.PERMISSION_DENIED, `identity ${client} is disabled`);
       return;
     }
     const active = ctx.streamsByIdentity.get(client) ?? 0;
     if (active >= ctx.limits.maxStreamsPerIdentity) {
-      ctx.audit.record({ type: 'deny', layer: 'limit', identity: client, reason: 'too many tunnels', source });
+      ctx.audit.record({ type: 'deny', layer: 'limit', rule: 'limit:streams', identity: client, reason: 'too many tunnels', source });
       call.finish(GrpcStatus.RESOURCE_EXHAUSTED, `identity ${client} has ${active} tunnels open, the limit`);
       return;
     }
@@ -68,16 +68,23 @@ export function connectHandler(ctx: ServerContext): CallHandler {
     const reader = new MessageReader(MAX_FRAME_MESSAGE_BYTES);
     let host: string;
     let port: number;
+    let requested: string | undefined;
     try {
       const frame = decodeFrame(await readFirstMessage(call.stream, reader, ctx.limits.handshakeTimeoutMs));
       if (frame.kind.case !== 'open') throw new GrpcError(GrpcStatus.INVALID_ARGUMENT, 'the first frame of Connect must be open');
       host = frame.kind.value.host.toLowerCase();
       port = frame.kind.value.port;
+      requested = `${frame.kind.value.host}:${port}`;
       if (!(HOST_NAME.test(host) || isIP(host)) || !Number.isInteger(port) || port < 1 || port > 65535) {
         throw new GrpcError(GrpcStatus.INVALID_ARGUMENT, 'open needs a valid host name or IP and a port from 1 to 65535');
       }
     } catch (err) {
       const e = err instanceof GrpcError ? err : new GrpcError(GrpcStatus.INVALID_ARGUMENT, 'malformed frame');
+      if (requested !== undefined) {
+        // The raw target goes into the record as data (escaped by the sinks), never as structure.
+        ctx.audit.record({ type: 'deny', layer: 'request', rule: 'request:malformed-target', identity: client, target: requested, reason: e.message, source });
+        return refuse(call, DialResult.DENIED, e.message);
+      }
       call.finish(e.status, e.message);
       return;
     }
@@ -89,7 +96,7 @@ export function connectHandler(ctx: ServerContext): CallHandler {
     if (candidates.length === 0) {
       if (permitted.length > 0) {
         const reason = 'no permitted agent allows this destination';
-        ctx.audit.record({ type: 'deny', layer: 'allowlist', identity: client, target, reason, source });
+        ctx.audit.record({ type: 'deny', layer: 'allowlist', rule: 'allowlist:server-summary', identity: client, target, reason, source });
         return refuse(call, DialResult.DENIED, `${target}: ${reason}`);
       }
       const grantedSomewhere = ctx.registry
@@ -97,12 +104,13 @@ export function connectHandler(ctx: ServerContext): CallHandler {
         .some((r) => r.role === 'agent' && decideAcl(ctx.acl, { client, agent: r.name, host, port }).allow);
       if (!grantedSomewhere) {
         const reason = 'the ACL grants this client no agent for this destination';
-        ctx.audit.record({ type: 'deny', layer: 'acl', identity: client, target, reason, source });
+        ctx.audit.record({ type: 'deny', layer: 'acl', rule: 'acl:no-rule', identity: client, target, reason, source });
         return refuse(call, DialResult.DENIED, `${target}: ${reason}`);
       }
       return refuse(call, DialResult.NO_AGENT, `${target}: no agent that may serve it is connected`);
     }
 
+    const dialStarted = Date.now();
     const answer = await dialThroughAgents(ctx, call, shuffle(candidates), client, host, port);
     if (!answer) return;
     const { agent, dial } = answer;
@@ -114,9 +122,10 @@ export function connectHandler(ctx: ServerContext): CallHandler {
     if (opened.result !== DialResult.OK) {
       const message = opened.message || DialResult[opened.result] || 'dial failed';
       if (opened.result === DialResult.DENIED) {
-        ctx.audit.record({ type: 'deny', layer: 'allowlist', identity: client, target, reason: message, source });
+        ctx.audit.record({ type: 'deny', layer: 'allowlist', rule: 'allowlist:agent', identity: client, target, reason: message, source });
       } else {
-        ctx.audit.record({ type: 'dial.failed', client, agent: agent.identity, target, result: DialResult[opened.result] ?? 'UNKNOWN', reason: message });
+        const dialMs = Date.now() - dialStarted;
+        ctx.audit.record({ type: 'dial.failed', client, agent: agent.identity, target, result: DialResult[opened.result] ?? 'UNKNOWN', reason: message, dialMs });
       }
       dial.call.finish(GrpcStatus.OK);
       return refuse(call, opened.result, message);
@@ -135,6 +144,7 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       instanceId: agent.instanceId,
       target,
       remoteAddress: opened.remoteAddress,
+      dialMs: startedAt - dialStarted,
     });
     const tunnel = relay({ call, reader }, { call: dial.call, reader: dial.reader }, (result) => {
       ctx.tunnels.delete(id);
@@ -147,6 +157,7 @@ export function connectHandler(ctx: ServerContext): CallHandler {
         client,
         agent: agent.identity,
         target,
+        remoteAddress: opened.remoteAddress,
         bytesUp: result.bytesUp,
         bytesDown: result.bytesDown,
         durationMs: Date.now() - startedAt,

@@ -31,7 +31,7 @@ export function registerHandler(ctx: ServerContext, replicaId: string): CallHand
       if (!record?.enabled) throw new GrpcError(GrpcStatus.PERMISSION_DENIED, `identity ${identity} is disabled`);
     } catch (err) {
       const e = err as GrpcError;
-      ctx.audit.record({ type: 'deny', layer: 'authn', identity, reason: e.message, source });
+      ctx.audit.record({ type: 'deny', layer: 'authn', rule: 'authn:certificate', identity, reason: e.message, source });
       call.finish(e.status ?? GrpcStatus.UNAUTHENTICATED, e.message);
       return;
     }
