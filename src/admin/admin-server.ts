@@ -29,6 +29,8 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 const SECURITY_HEADERS = {
+  // No keep-alive: scrapes are seconds apart, and an idle kept connection would hold a stopping program open.
+  connection: 'close',
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',

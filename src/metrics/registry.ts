@@ -55,7 +55,7 @@ export function createProgramMetrics(program: 'server' | 'agent' | 'client', pro
   }
   const tunnels = new Counter({ name: 'causeway_tunnels_total', help: 'Tunnel requests by result.', labelNames: ['result'], registers: [registry] });
   const bytes = new Counter({ name: 'causeway_tunnel_bytes_total', help: 'Bytes relayed by closed tunnels, by direction (up = client to target).', labelNames: ['direction'], registers: [registry] });
-  const dial = new Histogram({ name: 'causeway_dial_duration_seconds', help: 'Time from a tunnel request to the dial answer.', labelNames: ['result'], buckets: DIAL_BUCKETS, registers: [registry] });
+  const dial = new Histogram({ name: 'causeway_dial_duration_seconds', help: 'Time from a tunnel request to the dial answer, whatever the answer.', buckets: DIAL_BUCKETS, registers: [registry] });
   const issued = new Counter({ name: 'causeway_certificates_issued_total', help: 'Leaf certificates issued, by role.', labelNames: ['role'], registers: [registry] });
   const denies = new Counter({ name: 'causeway_denies_total', help: 'Denies by policy layer and rule.', labelNames: ['layer', 'reason'], registers: [registry] });
   const unauthorized = new Counter({ name: 'causeway_unauthorized_total', help: 'Refused authentication or disabled identities, by reason.', labelNames: ['reason'], registers: [registry] });
@@ -68,7 +68,7 @@ export function createProgramMetrics(program: 'server' | 'agent' | 'client', pro
     switch (record.type) {
       case 'tunnel.opened':
         tunnels.inc({ result: 'ok' });
-        if (record.dialMs !== undefined) dial.observe({ result: 'ok' }, record.dialMs / 1000);
+        if (record.dialMs !== undefined) dial.observe(record.dialMs / 1000);
         return;
       case 'tunnel.closed':
         bytes.inc({ direction: 'up' }, record.bytesUp);
@@ -77,7 +77,7 @@ export function createProgramMetrics(program: 'server' | 'agent' | 'client', pro
       case 'dial.failed': {
         const result = resultLabel(record.result);
         tunnels.inc({ result });
-        if (record.dialMs !== undefined) dial.observe({ result }, record.dialMs / 1000);
+        if (record.dialMs !== undefined) dial.observe(record.dialMs / 1000);
         return;
       }
       case 'certificate.issued':
@@ -106,11 +106,11 @@ export function createProgramMetrics(program: 'server' | 'agent' | 'client', pro
     if (m.event === 'opened') {
       clientActive++;
       tunnels.inc({ result: 'ok' });
-      dial.observe({ result: 'ok' }, m.setupMs / 1000);
+      dial.observe(m.setupMs / 1000);
     } else if (m.event === 'refused') {
       const result = resultLabel(m.failure);
       tunnels.inc({ result });
-      dial.observe({ result }, m.setupMs / 1000);
+      dial.observe(m.setupMs / 1000);
     } else {
       clientActive = Math.max(0, clientActive - 1);
     }
