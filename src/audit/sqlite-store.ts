@@ -116,6 +116,14 @@ export class SqliteAuditStore implements AuditSink {
   }
   private insertStatement: Database.Statement | undefined;
 
+  /**
+   * The newest record's sequence number and hash. Logged elsewhere now and then, it lets an auditor
+   * notice a chain that was rewritten wholesale (recomputing every hash) or cut short at the end.
+   */
+  head(): { seq: number; hash: string } {
+    return { seq: this.lastSeq, hash: this.lastHash };
+  }
+
   /** Where the chain starts: the stored anchor, or the genesis before any pruning. */
   anchor(): ChainAnchor {
     const row = this.db.prepare('SELECT seq, prev_hash AS prevHash FROM audit_anchor WHERE id = 1').get() as ChainAnchor | undefined;

@@ -11,6 +11,7 @@ import { UnauthorizedMonitor } from '../metrics/unauthorized-monitor.js';
 import type { ServerContext } from './context.js';
 
 const RECENT_DENIES = 20;
+const HEAD_LOG_INTERVAL_MS = 3600_000;
 
 export interface ServerAuditOptions {
   /** 'sqlite' (default): <dataDir>/audit.db, hash-chained, pruned after `retentionMs`. */
@@ -44,6 +45,7 @@ export class ServerObservability {
   readonly metrics: ProgramMetrics;
   private readonly monitor: UnauthorizedMonitor;
   private readonly series: ThroughputSeries;
+  private readonly headTimer: NodeJS.Timeout | undefined;
   private closedBytes = 0;
   private readonly recentDenies: AuditRecord[] = [];
   private readonly onRecord: (record: AuditRecord) => void;
@@ -73,6 +75,13 @@ export class ServerObservability {
     // Seed recent denies from the store so a restart does not blank the dashboard.
     if (store) this.recentDenies.push(...store.recent('deny', RECENT_DENIES));
     diagnostics_channel.subscribe(AUDIT_CHANNEL, this.listener);
+    if (store) {
+      // The chain head goes to the debug log (shipped elsewhere), so a wholesale rewrite of the file shows.
+      const logHead = (): void => log.info({ auditHead: store.head() }, 'audit chain head');
+      logHead();
+      this.headTimer = setInterval(logHead, HEAD_LOG_INTERVAL_MS);
+      this.headTimer.unref();
+    }
   }
 
   /** Called for each audit record published on the channel. */
@@ -114,6 +123,7 @@ export class ServerObservability {
 
   close(): void {
     this.series.stop();
+    if (this.headTimer) clearInterval(this.headTimer);
     this.monitor.stop();
     this.metrics.close();
     diagnostics_channel.unsubscribe(AUDIT_CHANNEL, this.listener);
