@@ -90,7 +90,8 @@ export function createProgramMetrics(program: 'server' | 'agent' | 'client', pro
         const reason = denyRuleLabel(record.rule);
         denies.inc({ layer: record.layer, reason });
         if (record.layer === 'authn' || record.layer === 'identity') unauthorized.inc({ reason });
-        if (record.target !== undefined || record.layer !== 'authn') tunnels.inc({ result: 'denied' });
+        // A live tunnel ended by policy was already counted when it opened.
+        if (record.rule !== 'identity:disabled-live' && (record.target !== undefined || record.layer !== 'authn')) tunnels.inc({ result: 'denied' });
         return;
       }
       default:
