@@ -36,13 +36,22 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
 };
 
+/** Throws unless the admin listener may bind `host`: loopback, or anywhere with a bearer token. */
+export function assertAdminBinding(host: string, token: string | undefined): void {
+  if (!isLoopbackHost(host) && !token) {
+    throw new AdminConfigError(`the admin listener on ${host} is not loopback; it needs a bearer token (set CAUSEWAY_ADMIN_TOKEN) or a loopback address`);
+  }
+}
+
 /**
  * The admin listener: /healthz (alive), /readyz (ready to serve), /metrics, JSON status pages and the
  * dashboard. Loopback by default; bound anywhere else it refuses to start without a bearer token.
  */
 export function startAdmin(host: string, port: number, routes: AdminRoutes): Promise<{ server: Server; port: number }> {
-  if (!isLoopbackHost(host) && !routes.token) {
-    return Promise.reject(new AdminConfigError(`the admin listener on ${host} is not loopback; set an admin token to bind it there`));
+  try {
+    assertAdminBinding(host, routes.token);
+  } catch (err) {
+    return Promise.reject(err as Error);
   }
   const expected = routes.token ? Buffer.from(`Bearer ${routes.token}`) : undefined;
   const authorized = (header: string | undefined): boolean => {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Agent } from '../agent/agent.js';
-import { startAdmin } from '../admin/admin-server.js';
+import { assertAdminBinding, startAdmin } from '../admin/admin-server.js';
 import { createProgramMetrics } from '../metrics/registry.js';
 import { AuditLog, JsonLinesSink } from '../audit/audit-log.js';
 import { loadAgentConfig } from '../config/agent.js';
@@ -36,6 +36,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const credential = toPartyCredential(loaded.credential);
   const log = createLogger('agent', logLevelFromEnv());
   for (const warning of loaded.warnings) log.warn(warning);
+  if (config.admin) assertAdminBinding(config.admin.host, adminTokenFromEnv());
   const agent = new Agent({
     credential,
     address: config.server ? formatAddress(config.server) : credential.server,

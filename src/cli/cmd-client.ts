@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { startAdmin } from '../admin/admin-server.js';
+import { assertAdminBinding, startAdmin } from '../admin/admin-server.js';
 import { ReachabilityProbe } from '../admin/reachability.js';
 import { createProgramMetrics } from '../metrics/registry.js';
 import { createConnectProxy } from '../client/connect-proxy.js';
@@ -39,6 +39,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const credential = toPartyCredential(loaded.credential);
   const log = createLogger('client', logLevelFromEnv());
   for (const warning of loaded.warnings) log.warn(warning);
+  if (config.admin) assertAdminBinding(config.admin.host, adminTokenFromEnv());
   const link = new ServerLink(credential, {
     address: config.server ? formatAddress(config.server) : credential.server,
     log: log.child({ part: 'link' }),

@@ -3,7 +3,7 @@ import type { Http2SecureServer } from 'node:http2';
 import { isIP, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { audienceFor } from '../auth/audience.js';
-import { startAdmin } from '../admin/admin-server.js';
+import { assertAdminBinding, startAdmin } from '../admin/admin-server.js';
 import { DASHBOARD_DATA_PATH, DASHBOARD_HTML } from '../admin/dashboard.js';
 import type { Logger } from '../log/logger.js';
 import { loadCa } from '../pki/ca.js';
@@ -67,6 +67,7 @@ const POLICY_SWEEP_MS = 1000;
 /** Starts the tunnel server: CA front, agent registrations, client tunnels, audit and admin endpoints. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const log = options.log;
+  if (options.admin) assertAdminBinding(options.admin.host, options.adminToken);
   const ca = await loadCa(join(options.dataDir, 'ca'));
   const registry = new IdentityRegistry(join(options.dataDir, 'identities.json'));
   const { audit, store: auditStore } = openServerAudit(options.dataDir, options.audit ?? {}, options.auditFile);
