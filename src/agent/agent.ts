@@ -80,6 +80,12 @@ export class Agent {
     return this.tunnels;
   }
 
+  /** When the agent's earliest-expiring certificate expires, once it holds one. */
+  get certificateNotAfter(): Date | undefined {
+    const dates = this.connections.map((c) => c.link.certificate?.notAfter).filter((d): d is Date => d !== undefined);
+    return dates.length > 0 ? new Date(Math.min(...dates.map((d) => d.getTime()))) : undefined;
+  }
+
   /** Ready when it holds a valid certificate and is registered with every server it was given. */
   notReadyReason(): string | undefined {
     for (const connection of this.connections) {
@@ -154,6 +160,7 @@ export class Agent {
     const target = formatHostPort(request.host, request.port);
     const client = request.clientIdentity;
     const timeoutMs = Math.min(Math.max(request.timeoutMs || this.options.dialTimeoutMs, 100), MAX_DIAL_TIMEOUT_MS);
+    const dialStarted = Date.now();
     let outcome: CheckedDial | FailedDial;
     if (this.tunnels + this.pendingDials >= this.options.maxTunnels) {
       outcome = { ok: false, result: DialResult.ERROR, message: 'the agent is at its tunnel limit', reason: 'tunnel limit' };
@@ -177,7 +184,7 @@ export class Agent {
       if (outcome.result === DialResult.DENIED) {
         this.recordDeny(client, target, outcome.reason, outcome.rule);
       } else {
-        this.options.audit.record({ type: 'dial.failed', client, agent: this.options.credential.identity, target, result: DialResult[outcome.result] ?? 'ERROR', reason: outcome.reason });
+        this.options.audit.record({ type: 'dial.failed', client, agent: this.options.credential.identity, target, result: DialResult[outcome.result] ?? 'ERROR', reason: outcome.reason, dialMs: Date.now() - dialStarted });
       }
     }
     let stream: ClientHttp2Stream;
@@ -206,6 +213,7 @@ export class Agent {
       instanceId: this.instanceId,
       target,
       remoteAddress,
+      dialMs: startedAt - dialStarted,
     });
     stream.write(openedFrame({ dialId: request.dialId, result: DialResult.OK, remoteAddress }));
     spliceSocket(socket, stream, new MessageReader(MAX_FRAME_MESSAGE_BYTES), {
@@ -219,6 +227,7 @@ export class Agent {
           client,
           agent: this.options.credential.identity,
           target,
+          remoteAddress,
           bytesUp: result.bytesReceived,
           bytesDown: result.bytesSent,
           durationMs: Date.now() - startedAt,

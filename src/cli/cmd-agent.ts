@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Agent } from '../agent/agent.js';
-import { startAdmin } from '../admin/admin-server.js';
+import { assertAdminBinding, startAdmin } from '../admin/admin-server.js';
+import { createProgramMetrics } from '../metrics/registry.js';
 import { AuditLog, JsonLinesSink } from '../audit/audit-log.js';
 import { loadAgentConfig } from '../config/agent.js';
 import { formatAddress } from '../config/address.js';
@@ -12,7 +13,7 @@ import { ownEndpoints } from '../agent/self-endpoints.js';
 import { watchPolicy } from './policy-reloader.js';
 import { denyCounts } from '../metrics/deny-counter.js';
 import { VERSION } from '../version.js';
-import { logLevelFromEnv } from './env.js';
+import { adminTokenFromEnv, logLevelFromEnv } from './env.js';
 import { toPartyCredential } from './party-credential.js';
 import { runUntilSignal } from './run-program.js';
 import { UsageError } from './usage.js';
@@ -43,6 +44,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const log = createLogger('agent', logLevelFromEnv());
   for (const warning of loaded.warnings) log.warn(warning);
   const selfPorts: number[] = config.admin && config.admin.port !== 0 ? [config.admin.port] : [];
+  if (config.admin) assertAdminBinding(config.admin.host, adminTokenFromEnv());
   const agent = new Agent({
     credential,
     addresses: config.servers ? config.servers.map(formatAddress) : [config.server ? formatAddress(config.server) : credential.server],
@@ -61,8 +63,11 @@ export async function agentCommand(argv: string[]): Promise<number> {
   let adminPort: number | undefined;
   let closeAdmin = (): void => undefined;
   if (config.admin) {
+    const metrics = createProgramMetrics('agent', { tunnelsActive: () => agent.activeTunnels, certificateNotAfter: () => agent.certificateNotAfter });
     const admin = await startAdmin(config.admin.host, config.admin.port, {
       notReadyReason: () => agent.notReadyReason(),
+      token: adminTokenFromEnv(),
+      metrics,
       json: {
         '/status': () => ({
           instanceId: agent.instanceId,

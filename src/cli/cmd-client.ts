@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
-import { startAdmin } from '../admin/admin-server.js';
+import { assertAdminBinding, startAdmin } from '../admin/admin-server.js';
+import { ReachabilityProbe } from '../admin/reachability.js';
+import { createProgramMetrics } from '../metrics/registry.js';
 import { startClientProxy } from '../client/client-proxy.js';
 import type { FrontEndContext, FrontEndLimits } from '../client/front-end-context.js';
 import { FrontEndStats } from '../client/front-end-stats.js';
@@ -11,7 +13,7 @@ import { parseForward, type ForwardConfig } from '../config/client-forward.js';
 import { loadCredential } from '../config/credential.js';
 import { ServerLink } from '../identity/server-link.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { logLevelFromEnv } from './env.js';
+import { adminTokenFromEnv, logLevelFromEnv } from './env.js';
 import { toPartyCredential } from './party-credential.js';
 import { runUntilSignal } from './run-program.js';
 import { UsageError } from './usage.js';
@@ -70,6 +72,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const config: ClientConfig = { ...loaded, forwards: [...loaded.forwards, ...(values.forward ?? []).map(forwardFromFlag)] };
   checkClientExposure(config, values.config);
   const log = createLogger('client', logLevelFromEnv());
+  if (config.admin) assertAdminBinding(config.admin.host, adminTokenFromEnv());
   const link = startLink(config.credentials, config.server ? formatAddress(config.server) : undefined, log);
   const ctx: FrontEndContext = { link, log, auth: new ProxyAuth(config.auth), limits: limitsOf(config), stats: new FrontEndStats() };
   const proxy = await startClientProxy(ctx, config.listen, config.forwards);
@@ -78,12 +81,19 @@ export async function clientCommand(argv: string[]): Promise<number> {
   let adminPort: number | undefined;
   let closeAdmin = (): void => undefined;
   if (config.admin) {
+    const metrics = createProgramMetrics('client', { certificateNotAfter: () => link.certificate?.notAfter });
+    const reachable = new ReachabilityProbe(() => link.channel()).start();
     const admin = await startAdmin(config.admin.host, config.admin.port, {
-      notReadyReason: () => link.notReadyReason(),
+      notReadyReason: () => link.notReadyReason() ?? reachable.notReadyReason(),
+      token: adminTokenFromEnv(),
+      metrics,
       json: { '/status': () => ctx.stats.snapshot() },
     });
     adminPort = admin.port;
-    closeAdmin = () => admin.server.close();
+    closeAdmin = () => {
+      reachable.stop();
+      admin.server.close();
+    };
   }
   log.info(
     {

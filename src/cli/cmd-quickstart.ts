@@ -43,6 +43,8 @@ export async function quickstartCommand(argv: string[]): Promise<number> {
   say(`  curl -x ${env.proxyUrl} --cacert ${env.demoCaFile} '${env.repoUrl}/info/refs?service=git-upload-pack' | head -c 300`);
   say(`  curl -x ${env.proxyUrl} https://example.com/     # not on the allowlist: 403`);
   say(`  curl http://127.0.0.1:${String(env.server.ready['adminPort'])}/status   # agents and live tunnels`);
+  say(`  open http://127.0.0.1:${String(env.server.ready['adminPort'])}/          # the live dashboard`);
+  say(`  causeway audit query --data-dir ${join(env.dir, 'server-data')} --since 1h   # who reached what, who was refused`);
   say(`Configs, credentials and logs: ${env.dir}`);
   if (values.once) {
     await env.stop();

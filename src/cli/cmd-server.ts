@@ -3,8 +3,8 @@ import { loadServerConfig } from '../config/server.js';
 import { createLogger } from '../log/logger.js';
 import { startServer } from '../server/server.js';
 import { compileAcl } from '../policy/acl.js';
-import { logLevelFromEnv } from './env.js';
 import { watchPolicy } from './policy-reloader.js';
+import { adminTokenFromEnv, logLevelFromEnv } from './env.js';
 import { runUntilSignal } from './run-program.js';
 import { UsageError } from './usage.js';
 
@@ -12,7 +12,10 @@ export const SERVER_HELP = `Usage: causeway server --config server.yaml
 
 Runs the tunnel server. The config names the listen address, the data directory (which holds ca/ from
 'causeway ca init' and identities.json from 'causeway identity create'), the ACL and limits.
-See docs/config.md. The audit log is written to <dataDir>/audit.jsonl.
+See docs/config.md. Audit records go to <dataDir>/audit.db (SQLite, hash-chained, 30-day retention;
+see 'causeway audit --help') and as JSON lines to <dataDir>/audit.jsonl. The admin listener serves
+/healthz /readyz /metrics /status and the dashboard at /; bound beyond loopback it needs
+CAUSEWAY_ADMIN_TOKEN (sent as 'Authorization: Bearer TOKEN', or #token=TOKEN in the dashboard URL).
 
 Options:
   --config FILE   server config (YAML)          (required)
@@ -45,6 +48,15 @@ export async function serverCommand(argv: string[]): Promise<number> {
     keepaliveTimeoutMs: config.limits.keepaliveTimeout,
     replicaId: config.replica.id,
     replicaCount: config.replica.count,
+    audit: {
+      store: config.audit.store,
+      retentionMs: config.audit.retention,
+      pruneIntervalMs: config.audit.pruneInterval,
+      jsonLinesFile: config.audit.jsonLinesFile,
+      jsonLinesStdout: config.audit.jsonLinesStdout,
+      unauthorizedWarn: { threshold: config.audit.unauthorizedWarn.threshold, windowMs: config.audit.unauthorizedWarn.window },
+    },
+    adminToken: adminTokenFromEnv(),
     log,
   });
   const reloader = watchPolicy({

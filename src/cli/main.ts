@@ -1,6 +1,7 @@
 import { ConfigError } from '../config/errors.js';
 import { VERSION } from '../version.js';
 import { agentCommand } from './cmd-agent.js';
+import { auditCommand } from './cmd-audit.js';
 import { caCommand } from './cmd-ca.js';
 import { clientCommand } from './cmd-client.js';
 import { identityCommand } from './cmd-identity.js';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   identity: identityCommand,
   policy: policyCommand,
   quickstart: quickstartCommand,
+  audit: auditCommand,
 };
 
 /** Parses the command line, runs one command, and turns every failure into one clear line. */

@@ -24,6 +24,7 @@ Admin:
   identity create     register an agent or client identity and write its credential file
   identity list|show|disable|enable
   policy check        explain what the ACL decides for --client ID --target HOST:PORT (no traffic)
+  audit query|verify  read and check the server's hash-chained audit store
   quickstart          everything on this machine: a real git clone through the tunnel
 
 Run 'causeway <command> --help' for a command's options.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { listenAddressSchema } from './address.js';
 import { aclRuleSchema } from './acl-rule.js';
+import { auditConfigSchema } from './audit.js';
 import { expecting } from './describe-value.js';
 import { durationSchema } from './duration.js';
 import type { Frozen } from './freeze.js';
@@ -38,6 +39,7 @@ export const serverLimitsSchema = z.strictObject({
  * certLifetime: 24h             # 5s to 30d
  * acl: []                       # default deny
  * limits: { maxStreamsPerIdentity: 1000, dialTimeout: 10s, maxPendingDials: 1000 }
+ * audit: { store: sqlite, retention: 30d }   # see config/audit.ts
  * ```
  */
 export const serverConfigSchema = withPathFields(
@@ -59,8 +61,9 @@ export const serverConfigSchema = withPathFields(
         count: integerSchema(1, 64).default(1),
       })
       .prefault({}),
+    audit: auditConfigSchema.prefault({}),
   }),
-  ['dataDir'],
+  ['dataDir', 'audit.jsonLinesFile'],
 );
 
 /** A validated, frozen server config (`dataDir` absolute; durations in ms). */

@@ -1,5 +1,5 @@
 /** The policy layer that refused: the `layer` of a `deny` audit event. */
-export type DenyLayer = 'authn' | 'identity' | 'acl' | 'allowlist' | 'limit';
+export type DenyLayer = 'authn' | 'identity' | 'acl' | 'allowlist' | 'limit' | 'request';
 
 const counts = new Map<DenyLayer, number>();
 
@@ -19,5 +19,6 @@ export function denyCounts(): Readonly<Record<DenyLayer, number>> {
     acl: counts.get('acl') ?? 0,
     allowlist: counts.get('allowlist') ?? 0,
     limit: counts.get('limit') ?? 0,
+    request: counts.get('request') ?? 0,
   };
 }

@@ -49,21 +49,21 @@ export function connectHandler(ctx: ServerContext): CallHandler {
     } catch (err) {
       const e = err as GrpcError;
       countDeny('authn');
-      ctx.audit.record({ type: 'deny', layer: 'authn', identity: 'unknown', reason: e.message, source });
+      ctx.audit.record({ type: 'deny', rule: 'authn:certificate', layer: 'authn', identity: 'unknown', reason: e.message, source });
       call.finish(e.status, e.message);
       return;
     }
     const record = ctx.registry.get(client);
     if (!record?.enabled) {
       countDeny('identity');
-      ctx.audit.record({ type: 'deny', layer: 'identity', identity: client, reason: 'identity disabled or unknown', source });
+      ctx.audit.record({ type: 'deny', rule: 'identity:disabled', layer: 'identity', identity: client, reason: 'identity disabled or unknown', source });
       call.finish(GrpcStatus.PERMISSION_DENIED, `identity ${client} is disabled`);
       return;
     }
     const active = ctx.streamsByIdentity.get(client) ?? 0;
     if (active >= ctx.limits.maxStreamsPerIdentity) {
       countDeny('limit');
-      ctx.audit.record({ type: 'deny', layer: 'limit', identity: client, reason: 'too many tunnels', source });
+      ctx.audit.record({ type: 'deny', rule: 'limit:streams', layer: 'limit', identity: client, reason: 'too many tunnels', source });
       call.finish(GrpcStatus.RESOURCE_EXHAUSTED, `identity ${client} has ${active} tunnels open, the limit`);
       return;
     }
@@ -83,6 +83,7 @@ export function connectHandler(ctx: ServerContext): CallHandler {
     const reader = new MessageReader(MAX_FRAME_MESSAGE_BYTES);
     let host: string;
     let port: number;
+    let requested: string | undefined;
     try {
       const frame = decodeFrame(await readFirstMessage(call.stream, reader, ctx.limits.handshakeTimeoutMs));
       if (frame.kind.case !== 'open') throw new GrpcError(GrpcStatus.INVALID_ARGUMENT, 'the first frame of Connect must be open');
@@ -90,6 +91,7 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       // by allowlist summaries and the agent all see the same host.
       const canonical = normalizeHost(frame.kind.value.host);
       port = frame.kind.value.port;
+      requested = `${frame.kind.value.host}:${port}`;
       if (canonical.kind === 'invalid' || !Number.isInteger(port) || port < 1 || port > 65535) {
         throw new GrpcError(GrpcStatus.INVALID_ARGUMENT, 'open needs a valid host name or IP and a port from 1 to 65535');
       }
@@ -97,9 +99,18 @@ export function connectHandler(ctx: ServerContext): CallHandler {
     } catch (err) {
       const e = err instanceof GrpcError ? err : new GrpcError(GrpcStatus.INVALID_ARGUMENT, 'malformed frame');
       if (e.status === GrpcStatus.INVALID_ARGUMENT) {
-        // A target the ACL cannot even parse is refused by it: audited, answered with the protocol's error.
-        countDeny('acl');
-        ctx.audit.record({ type: 'deny', layer: 'acl', identity: client, reason: `invalid open request: ${e.message}`, source });
+        // A target that cannot even be parsed is refused: audited with the raw value kept as data
+        // (escaped by the sinks, never structure), answered with the protocol's own error.
+        countDeny('request');
+        ctx.audit.record({
+          type: 'deny',
+          layer: 'request',
+          rule: 'request:malformed-target',
+          identity: client,
+          ...(requested !== undefined ? { target: requested } : {}),
+          reason: `invalid open request: ${e.message}`,
+          source,
+        });
       }
       call.finish(e.status, e.message);
       return;
@@ -113,7 +124,7 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       if (permitted.length > 0) {
         const reason = 'no permitted agent allows this destination';
         countDeny('allowlist');
-        ctx.audit.record({ type: 'deny', layer: 'allowlist', identity: client, target, reason: `${reason} (by the allowlists the agents advertise)`, source });
+        ctx.audit.record({ type: 'deny', rule: 'allowlist:server-summary', layer: 'allowlist', identity: client, target, reason: `${reason} (by the allowlists the agents advertise)`, source });
         return refuse(call, DialResult.DENIED, `${target}: ${reason}`);
       }
       const grantedSomewhere = ctx.registry
@@ -122,12 +133,13 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       if (!grantedSomewhere) {
         const reason = 'the ACL grants this client no agent for this destination';
         countDeny('acl');
-        ctx.audit.record({ type: 'deny', layer: 'acl', identity: client, target, reason: `${reason} (default deny: no acl rule matches)`, source });
+        ctx.audit.record({ type: 'deny', rule: 'acl:no-rule', layer: 'acl', identity: client, target, reason: `${reason} (default deny: no acl rule matches)`, source });
         return refuse(call, DialResult.DENIED, `${target}: ${reason}`);
       }
       return refuse(call, DialResult.NO_AGENT, `${target}: no agent that may serve it is connected`);
     }
 
+    const dialStarted = Date.now();
     const answer = await dialThroughAgents(ctx, call, shuffle(candidates), client, host, port);
     if (!answer) return;
     const { agent, dial } = answer;
@@ -140,9 +152,10 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       const message = opened.message || DialResult[opened.result] || 'dial failed';
       if (opened.result === DialResult.DENIED) {
         countDeny('allowlist');
-        ctx.audit.record({ type: 'deny', layer: 'allowlist', identity: client, agent: agent.identity, target, reason: `the agent refused: ${message}`, source });
+        ctx.audit.record({ type: 'deny', rule: 'allowlist:agent', layer: 'allowlist', identity: client, agent: agent.identity, target, reason: `the agent refused: ${message}`, source });
       } else {
-        ctx.audit.record({ type: 'dial.failed', client, agent: agent.identity, target, result: DialResult[opened.result] ?? 'UNKNOWN', reason: message });
+        const dialMs = Date.now() - dialStarted;
+        ctx.audit.record({ type: 'dial.failed', client, agent: agent.identity, target, result: DialResult[opened.result] ?? 'UNKNOWN', reason: message, dialMs });
       }
       dial.call.finish(GrpcStatus.OK);
       return refuse(call, opened.result, message);
@@ -169,6 +182,7 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       instanceId: agent.instanceId,
       target,
       remoteAddress: opened.remoteAddress,
+      dialMs: startedAt - dialStarted,
     });
     const tunnel = relay({ call, reader }, { call: dial.call, reader: dial.reader }, (result) => {
       ctx.tunnels.delete(id);
@@ -179,6 +193,7 @@ export function connectHandler(ctx: ServerContext): CallHandler {
         client,
         agent: agent.identity,
         target,
+        remoteAddress: opened.remoteAddress,
         bytesUp: result.bytesUp,
         bytesDown: result.bytesDown,
         durationMs: Date.now() - startedAt,

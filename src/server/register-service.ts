@@ -33,7 +33,7 @@ export function registerHandler(ctx: ServerContext, replicaId: string, replicaCo
     } catch (err) {
       const e = err as GrpcError;
       countDeny('authn');
-      ctx.audit.record({ type: 'deny', layer: 'authn', identity, reason: e.message, source });
+      ctx.audit.record({ type: 'deny', layer: 'authn', rule: 'authn:certificate', identity, reason: e.message, source });
       call.finish(e.status ?? GrpcStatus.UNAUTHENTICATED, e.message);
       return;
     }

@@ -21,6 +21,8 @@ export interface RelayResult {
 export interface Relay {
   /** Ends the tunnel from the server side, telling both ends why with a reset frame. */
   abort(reason: ResetReason, message: string, status: GrpcStatusCode): void;
+  /** Bytes moved so far (for the dashboard and throughput while the tunnel is open). */
+  bytes(): { up: number; down: number };
 }
 
 /**
@@ -96,6 +98,7 @@ export function relay(client: RelayLeg, agent: RelayLeg, onClose: (result: Relay
   });
 
   return {
+    bytes: () => ({ up: bytesUp, down: bytesDown }),
     abort(reason, message, status) {
       if (closed) return;
       up.unpipe(down);

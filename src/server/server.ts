@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Http2SecureServer } from 'node:http2';
 import { isIP, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { AuditLog, JsonLinesSink } from '../audit/audit-log.js';
 import { audienceFor } from '../auth/audience.js';
-import { startAdmin } from '../admin/admin-server.js';
+import { assertAdminBinding, startAdmin } from '../admin/admin-server.js';
+import { DASHBOARD_DATA_PATH, DASHBOARD_HTML } from '../admin/dashboard.js';
 import type { Logger } from '../log/logger.js';
 import { loadCa } from '../pki/ca.js';
 import { generateLeafKey } from '../pki/leaf-key.js';
@@ -18,8 +18,10 @@ import { applyAcl } from './acl-reload.js';
 import { AgentRegistry } from './agent-registry.js';
 import { connectHandler } from './connect-service.js';
 import type { ServerContext } from './context.js';
+import { identityChanges, viewOf } from './identity-changes.js';
 import { issueCertificateHandler } from './identity-service.js';
 import { PendingDials } from './pending-dials.js';
+import { openServerAudit, ServerObservability, type ServerAuditOptions } from './observability.js';
 import { registerHandler } from './register-service.js';
 import { ResetReason } from './relay.js';
 
@@ -41,6 +43,10 @@ export interface ServerOptions {
   replicaCount?: number;
   /** Where audit records go: a file path, or 'stdout'. Defaults to <dataDir>/audit.jsonl. */
   auditFile?: string | undefined;
+  /** Audit store, retention and JSON-lines sinks; defaults: SQLite in dataDir, 30 days. */
+  audit?: ServerAuditOptions;
+  /** Bearer token for the admin listener; required when it is not on loopback. */
+  adminToken?: string | undefined;
   log: Logger;
 }
 
@@ -70,9 +76,10 @@ const POLICY_SWEEP_MS = 1000;
 /** Starts the tunnel server: CA front, agent registrations, client tunnels, audit and admin endpoints. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const log = options.log;
+  if (options.admin) assertAdminBinding(options.admin.host, options.adminToken);
   const ca = await loadCa(join(options.dataDir, 'ca'));
   const registry = new IdentityRegistry(join(options.dataDir, 'identities.json'));
-  const audit = new AuditLog([new JsonLinesSink(options.auditFile ?? join(options.dataDir, 'audit.jsonl'))], 'server');
+  const { audit, store: auditStore } = openServerAudit(options.dataDir, options.audit ?? {}, options.auditFile);
   const replicaId = options.replicaId ?? randomUUID();
   const ctx: ServerContext = {
     trustDomain: ca.trustDomain,
@@ -94,7 +101,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     streamsByIdentity: new Map(),
   };
 
-  const own = await issueOwnCertificate(ctx, options.serverNames);
+  let own = await issueOwnCertificate(ctx, options.serverNames);
+  const observability = new ServerObservability(ctx, auditStore, log, () => own.notAfter, options.audit?.unauthorizedWarn);
   const routes = new Map<string, CallHandler>([
     [METHODS.issueCertificate, issueCertificateHandler(ctx)],
     [METHODS.register, registerHandler(ctx, replicaId, options.replicaCount ?? 1)],
@@ -132,6 +140,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     try {
       const fresh = await issueOwnCertificate(ctx, options.serverNames);
       grpc.setSecureContext({ key: fresh.key, cert: fresh.cert, ca: ca.rootPem });
+      own = fresh;
       log.info('server certificate renewed');
     } catch (err) {
       log.error({ err: (err as Error).message }, 'could not renew the server certificate');
@@ -139,15 +148,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }, Math.floor((SERVER_CERT_LIFETIME_MS * 2) / 3));
   refreshOwn.unref();
 
-  const sweep = setInterval(() => enforcePolicy(ctx), POLICY_SWEEP_MS);
+  let identities = viewOf(registry.list());
+  const sweep = setInterval(() => {
+    enforcePolicy(ctx);
+    const now = ctx.registry.list();
+    for (const event of identityChanges(identities, now)) ctx.audit.record(event);
+    identities = viewOf(now);
+  }, POLICY_SWEEP_MS);
   sweep.unref();
 
   let adminPort: number | undefined;
   let adminServer: import('node:http').Server | undefined;
   if (options.admin) {
     const admin = await startAdmin(options.admin.host, options.admin.port, {
-      notReadyReason: () => (draining ? 'draining' : grpc.listening ? undefined : 'not listening'),
+      notReadyReason: () => (draining ? 'draining' : !grpc.listening ? 'not listening' : ca.intermediateDer.length === 0 ? 'CA not loaded' : undefined),
+      token: options.adminToken,
+      metrics: observability.metrics,
+      html: { '/': DASHBOARD_HTML, '/dashboard': DASHBOARD_HTML },
       json: {
+        [DASHBOARD_DATA_PATH]: () => observability.snapshot(),
         '/status': () => ({
           replicaId,
           trustDomain: ca.trustDomain,
@@ -206,12 +225,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       stragglers.unref();
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       adminServer?.close();
+      observability.close();
       await audit.close();
     },
   };
 }
 
-async function issueOwnCertificate(ctx: ServerContext, names: readonly string[]): Promise<{ key: string; cert: string }> {
+async function issueOwnCertificate(ctx: ServerContext, names: readonly string[]): Promise<{ key: string; cert: string; notAfter: Date }> {
   const key = await generateLeafKey();
   const leaf = await ctx.ca.issueLeaf({
     publicKey: key.keyPair.publicKey,
@@ -221,7 +241,7 @@ async function issueOwnCertificate(ctx: ServerContext, names: readonly string[])
     dnsNames: names.filter((n) => !isIP(n)),
     ipAddresses: names.filter((n) => isIP(n)),
   });
-  return { key: key.privateKeyPem, cert: leaf.certPem + ctx.ca.chainPem };
+  return { key: key.privateKeyPem, cert: leaf.certPem + ctx.ca.chainPem, notAfter: leaf.notAfter };
 }
 
 /**
@@ -240,7 +260,7 @@ function enforcePolicy(ctx: ServerContext): void {
     const offender = !allowed(tunnel.client) ? tunnel.client : !allowed(tunnel.agent) ? tunnel.agent : undefined;
     if (!offender) continue;
     countDeny('identity');
-    ctx.audit.record({ type: 'deny', layer: 'identity', identity: offender, target: tunnel.target, reason: 'identity disabled; live tunnel ended' });
+    ctx.audit.record({ type: 'deny', layer: 'identity', rule: 'identity:disabled-live', identity: offender, target: tunnel.target, reason: 'identity disabled; live tunnel ended' });
     tunnel.relay.abort(ResetReason.POLICY, `identity ${offender} is disabled`, GrpcStatus.PERMISSION_DENIED);
   }
   for (const agent of ctx.agents.list()) {

@@ -238,6 +238,7 @@ describe('loadConfigFile: success', () => {
       certLifetime: 86_400_000,
       acl: [],
       limits: { maxStreamsPerIdentity: 1000, dialTimeout: 10_000, maxPendingDials: 1000 },
+      audit: { store: 'sqlite', retention: 30 * 86_400_000, pruneInterval: 3_600_000, jsonLinesStdout: false, unauthorizedWarn: { threshold: 10, window: 60_000 } },
     });
   });
 

@@ -23,6 +23,7 @@ acl:
   - clients: ["*@clients.acme.causeway"]
     agents: ["*"]
 limits: { maxStreamsPerIdentity: 50, dialTimeout: 2s, maxPendingDials: 10 }
+audit: { retention: 90d, jsonLinesFile: ./audit/out.jsonl, unauthorizedWarn: { threshold: 3 } }
 `,
     );
     assert.deepEqual(loadServerConfig(file), {
@@ -36,6 +37,14 @@ limits: { maxStreamsPerIdentity: 50, dialTimeout: 2s, maxPendingDials: 10 }
         { clients: ['*@clients.acme.causeway'], agents: ['*'] },
       ],
       limits: { maxStreamsPerIdentity: 50, dialTimeout: 2_000, maxPendingDials: 10 },
+      audit: {
+        store: 'sqlite',
+        retention: 90 * 86_400_000,
+        pruneInterval: 3_600_000,
+        jsonLinesFile: `${tmp.dir}/audit/out.jsonl`,
+        jsonLinesStdout: false,
+        unauthorizedWarn: { threshold: 3, window: 60_000 },
+      },
     });
   });
 
@@ -50,6 +59,10 @@ limits: { maxStreamsPerIdentity: 50, dialTimeout: 2s, maxPendingDials: 10 }
     ['empty destinations', 'acl: [{ clients: [a], agents: [b], destinations: [] }]', 'acl[0].destinations: expected at least one destination; omit the key to allow any'],
     ['limit zero', 'limits: { maxPendingDials: 0 }', 'limits.maxPendingDials: expected an integer from 1 to 1000000, got 0'],
     ['limit fractional', 'limits: { maxStreamsPerIdentity: 1.5 }', 'limits.maxStreamsPerIdentity: expected an integer from 1 to 1000000, got 1.5'],
+    ['unknown audit store', 'audit: { store: postgres }', 'audit.store: expected sqlite or none, got "postgres"'],
+    ['audit retention too short', 'audit: { retention: 5m }', 'audit.retention: expected a duration from 1h to 3650d, got "5m"'],
+    ['unauthorized threshold zero', 'audit: { unauthorizedWarn: { threshold: 0 } }', 'audit.unauthorizedWarn.threshold: expected an integer from 1 to 1000000, got 0'],
+    ['unknown audit key', 'audit: { retain: 30d }', 'audit: unknown key "retain"'],
   ];
   for (const [name, yaml, message] of invalid) {
     it(`refuses ${name}`, () => {

@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AUDIT_EVENT_TYPES } from '../audit/events.js';
+import { formatJsonLines, formatTable, parseSince } from '../audit/query.js';
+import { AUDIT_DB_FILE, SqliteAuditStore } from '../audit/sqlite-store.js';
+import { parseDuration } from '../config/duration.js';
+import { loadServerConfig } from '../config/server.js';
+import { UsageError } from './usage.js';
+
+export const AUDIT_HELP = `Usage: causeway audit query  (--data-dir DIR | --config server.yaml) [filters] [--format table|json]
+       causeway audit verify (--data-dir DIR | --config server.yaml)
+
+Reads the server's audit store (<dataDir>/${AUDIT_DB_FILE}); safe while the server runs.
+
+query     prints matching records, oldest first
+  --since D        records from D ago (1h, 30m, 7d) or since an ISO time (2026-01-02T03:04:05Z)
+  --until D        records before D ago, or before an ISO time
+  --identity NAME  records about NAME (as identity, client or agent)
+  --type T         event type, or a prefix family: ${AUDIT_EVENT_TYPES.join(', ')}; 'tunnel' = tunnel.*
+  --limit N        at most the newest N matches (default 1000)
+  --format F       table (default; control characters shown escaped) or json (one object per line)
+
+verify    checks the hash chain from the oldest kept record; exit 0 when intact, 1 naming the first
+          modified, inserted or deleted record. Retention pruning keeps the chain verifiable.`;
+
+export async function auditCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h') {
+    process.stdout.write(`${AUDIT_HELP}\n`);
+    return sub ? 0 : 2;
+  }
+  if (sub !== 'query' && sub !== 'verify') throw new UsageError(`unknown subcommand "${sub}"`, 'audit');
+  const { values } = parseArgs({
+    args: rest,
+    strict: true,
+    options: {
+      'data-dir': { type: 'string' },
+      config: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      identity: { type: 'string' },
+      type: { type: 'string' },
+      limit: { type: 'string' },
+      format: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${AUDIT_HELP}\n`);
+    return 0;
+  }
+  const file = join(dataDirOf(values['data-dir'], values.config), AUDIT_DB_FILE);
+  if (!existsSync(file)) throw new Error(`no audit store at ${file}`);
+  const store = new SqliteAuditStore(file, { readonly: true });
+  try {
+    if (sub === 'verify') {
+      const report = store.verify();
+      if (report.ok) {
+        process.stdout.write(`audit chain intact: ${report.checked} records from record ${store.anchor().seq}\n`);
+        return 0;
+      }
+      const p = report.problem!;
+      process.stdout.write(`audit chain BROKEN at record ${p.seq}: ${p.kind} (${p.detail}); ${report.checked} records before it are intact\n`);
+      return 1;
+    }
+    const now = Date.now();
+    const since = values.since === undefined ? undefined : parseSince(values.since, now, parseDuration);
+    if (values.since !== undefined && since === undefined) throw new UsageError(`--since expects a duration like 1h or an ISO time, got "${values.since}"`, 'audit');
+    const until = values.until === undefined ? undefined : parseSince(values.until, now, parseDuration);
+    if (values.until !== undefined && until === undefined) throw new UsageError(`--until expects a duration like 1h or an ISO time, got "${values.until}"`, 'audit');
+    const type = values.type;
+    if (type !== undefined && !AUDIT_EVENT_TYPES.some((t) => t === type || t.startsWith(`${type}.`))) {
+      throw new UsageError(`--type must be one of ${AUDIT_EVENT_TYPES.join(', ')} (or a family like tunnel)`, 'audit');
+    }
+    const limit = values.limit === undefined ? 1000 : Number(values.limit);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1_000_000) throw new UsageError('--limit must be an integer from 1 to 1000000', 'audit');
+    const format = values.format ?? 'table';
+    if (format !== 'table' && format !== 'json') throw new UsageError('--format must be table or json', 'audit');
+    const rows = store.query({
+      ...(since !== undefined ? { sinceMs: since } : {}),
+      ...(until !== undefined ? { untilMs: until } : {}),
+      ...(type !== undefined ? { type } : {}),
+      ...(values.identity !== undefined ? { identity: values.identity } : {}),
+      limit,
+    });
+    process.stdout.write(format === 'json' ? formatJsonLines(rows) : formatTable(rows));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+function dataDirOf(dataDir: string | undefined, config: string | undefined): string {
+  if (dataDir && config) throw new UsageError('give --data-dir or --config, not both', 'audit');
+  if (dataDir) return dataDir;
+  if (config) return loadServerConfig(config).dataDir;
+  throw new UsageError('--data-dir or --config is required', 'audit');
+}
