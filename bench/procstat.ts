@@ -47,6 +47,11 @@ export function processTree(root: number): number[] {
   return out;
 }
 
+/** CPU seconds used so far by one process alone (not its children). */
+export function ownCpuSeconds(pid: number): number {
+  return (readStat(pid)?.own ?? 0) / TICKS_PER_SECOND;
+}
+
 /** CPU seconds used so far by a process tree, counting reaped children of every member. */
 export function treeCpuSeconds(root: number): number {
   let ticks = 0;

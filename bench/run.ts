@@ -6,14 +6,14 @@
  *   --json FILE        also write the figures as JSON
  *   --rounds N         rounds (default 3; medians are reported)
  *   --only a,b         run only these scenarios (direct always runs as the baseline)
- *   --cpu-prof DIR     run Causeway's programs with --cpu-prof, profiles written to DIR on exit
+ *   --cpu-prof DIR     profile Causeway's three programs; .cpuprofile files are written to DIR on exit
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureDebianPackages } from './debian.js';
 import { download, neighbourRatio, openIdle, roundTrips, tunnelRate, upload, type Dial } from './load.js';
-import { treeCpuSeconds, treeMemoryKb } from './procstat.js';
+import { ownCpuSeconds, treeCpuSeconds, treeMemoryKb } from './procstat.js';
 import { machineDescription, stealSampler } from './machine.js';
 import { renderTable, toJson, type RoundFigures, type ScenarioFigures } from './report.js';
 import { startHelper, type Scenario, type ScenarioName } from './scenario.js';
@@ -62,12 +62,14 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Bulk both ways, with CPU seconds per GiB of every counted process. */
 async function bulk(scenario: Scenario, sizes: Sizes, targetPid: number): Promise<Pick<RoundFigures, 'up' | 'down' | 'mbps' | 'cpu'>> {
+  // The load generator is the parent of every other process: count its own CPU only.
   const procs: Record<string, number> = { ...scenario.processes, sink: targetPid, source: process.pid };
-  const before = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, treeCpuSeconds(pid)]));
+  const cpuOf = (name: string, pid: number): number => (name === 'source' ? ownCpuSeconds(pid) : treeCpuSeconds(pid));
+  const before = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuOf(k, pid)]));
   const up = await upload(scenario.dial, sizes.bulkBytes, STEP_TIMEOUT_MS);
   const down = await download(scenario.dial, sizes.bulkBytes, STEP_TIMEOUT_MS);
   const gib = (2 * sizes.bulkBytes) / (1024 * MIB);
-  const cpu = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, (treeCpuSeconds(pid) - before[k]!) / gib]));
+  const cpu = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, (cpuOf(k, pid) - before[k]!) / gib]));
   const mbps = (2 * sizes.bulkBytes) / 1e6 / (sizes.bulkBytes / 1e6 / up + sizes.bulkBytes / 1e6 / down);
   return { up, down, mbps, cpu };
 }
@@ -110,7 +112,7 @@ async function main(): Promise<void> {
     scenarios.push(direct);
     if (wanted.includes('ssh')) scenarios.push(await startSsh(join(dir, 'ssh'), target.port));
     if (wanted.includes('socat2hop')) scenarios.push(await startSocat(join(dir, 'socat'), target.port));
-    if (wanted.includes('causeway')) scenarios.push(await startCauseway(join(dir, 'causeway'), target.port, args.cpuProf ? `--cpu-prof --cpu-prof-dir=${args.cpuProf}` : ''));
+    if (wanted.includes('causeway')) scenarios.push(await startCauseway(join(dir, 'causeway'), target.port, args.cpuProf));
 
     const figures = new Map<ScenarioName, ScenarioFigures>(scenarios.map((s) => [s.name, { rounds: [], pairedDirect: [] }]));
     for (let round = 1; round <= args.rounds; round++) {

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { initCa } from '../../src/pki/ca.js';
 import { launch, type LaunchedProgram } from '../../src/quickstart/launch.js';
@@ -48,13 +49,14 @@ function connectDial(proxyPort: number, targetPort: number): Dial {
 /**
  * Causeway's full path with real processes from the CLI: HTTP CONNECT into the client → server →
  * agent → target, mTLS with certificates from our CA. A second client reaches the server through the
- * delay line (the long-haul hop). `nodeOptions` (e.g. --cpu-prof) is passed to the three programs.
+ * delay line (the long-haul hop). With `cpuProfileDir`, each program writes a CPU profile there on exit.
  */
-export async function startCauseway(dir: string, targetPort: number, nodeOptions: string): Promise<Scenario> {
+export async function startCauseway(dir: string, targetPort: number, cpuProfileDir?: string): Promise<Scenario> {
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const dataDir = join(dir, 'server-data');
   await initCa(join(dataDir, 'ca'), { trustDomain: TRUST_DOMAIN });
-  const env = { ...process.env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) };
+  const hook = fileURLToPath(new URL('../cpu-profile-hook.js', import.meta.url));
+  const env = { ...process.env, ...(cpuProfileDir ? { NODE_OPTIONS: `--import=${hook}`, BENCH_CPU_PROF_DIR: cpuProfileDir } : {}) };
   const programs: LaunchedProgram[] = [];
   const start = async (program: string, config: Record<string, unknown>): Promise<LaunchedProgram> => {
     const file = join(dir, `${program}-${programs.length}.yaml`);
