@@ -3,9 +3,12 @@ import type { Settings } from 'node:http2';
 /**
  * HTTP/2 settings chosen on purpose: per-stream windows bound the memory one stalled tunnel can pin
  * (a stalled reader holds at most one stream window in each process), while the connection window is
- * large enough that stalled streams never starve their neighbours.
+ * large enough that stalled streams never starve their neighbours (16 stalled streams fill it).
+ *
+ * 4 MiB per stream: one tunnel over a 20 ms round trip went from 22 to 60-70 MB/s when raised from
+ * 1 MiB (bench, issue 8); 8 and 16 MiB measured no better, and would pin more memory per stalled reader.
  */
-export const STREAM_WINDOW_BYTES = 1024 * 1024;
+export const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
 export const CONNECTION_WINDOW_BYTES = 64 * 1024 * 1024;
 /** One socket read (≤ 64 KiB) plus its message and frame prefixes fits in a single HTTP/2 DATA frame. */
 export const MAX_FRAME_BYTES = 64 * 1024 + 64;
