@@ -33,7 +33,7 @@ interface Sizes {
 
 const MIB = 1024 * 1024;
 const FULL: Sizes = { bulkBytes: 1024 * MIB, roundTrips: 10_000, tunnels: 5_000, idle: 10_000, delayedBytes: 64 * MIB, neighbourBytes: 256 * MIB };
-const QUICK: Sizes = { bulkBytes: 64 * MIB, roundTrips: 2_000, tunnels: 1_000, idle: 2_000, delayedBytes: 16 * MIB, neighbourBytes: 32 * MIB };
+const QUICK: Sizes = { bulkBytes: 64 * MIB, roundTrips: 2_000, tunnels: 500, idle: 2_000, delayedBytes: 16 * MIB, neighbourBytes: 32 * MIB };
 const IN_FLIGHT = 32;
 const STALLED = 10;
 /** Every measurement gives up after this long, so a broken scenario cannot hang the run. */
@@ -77,7 +77,7 @@ async function bulk(scenario: Scenario, sizes: Sizes, targetPid: number): Promis
 async function measure(scenario: Scenario, sizes: Sizes, targetPid: number): Promise<RoundFigures> {
   const b = await bulk(scenario, sizes, targetPid);
   const rtt = await roundTrips(scenario.dial, sizes.roundTrips, STEP_TIMEOUT_MS);
-  const tunnelsPerS = await tunnelRate(scenario.dial, scenario.maxIdle ? Math.min(sizes.tunnels, scenario.maxIdle * 3) : sizes.tunnels, IN_FLIGHT, STEP_TIMEOUT_MS);
+  const tunnelsPerS = await tunnelRate(scenario.dial, Math.min(sizes.tunnels, scenario.maxIdle ?? sizes.tunnels), IN_FLIGHT, STEP_TIMEOUT_MS);
   const delayed = await download(scenario.dialDelayed, sizes.delayedBytes, STEP_TIMEOUT_MS);
   const neighbour = await neighbourRatio(scenario.dial, sizes.neighbourBytes, STALLED, STEP_TIMEOUT_MS);
   return { ...b, rtt, tunnelsPerS, delayed, neighbour };

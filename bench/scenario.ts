@@ -17,7 +17,7 @@ export interface Scenario {
   processes: Record<string, number>;
   /** The process whose memory per idle tunnel is reported, and whether it forks per connection. */
   server?: { pid: number; forks: boolean };
-  /** Most idle tunnels this scenario is asked to hold (lower for one-process-per-connection tools). */
+  /** Most tunnels this scenario opens in one measurement (lower for tools that fork per connection). */
   maxIdle?: number;
   stop(): Promise<void>;
 }

@@ -63,7 +63,7 @@ export async function startSocat(dir: string, targetPort: number): Promise<Scena
     dialDelayed: tcpDial(delayed.local),
     processes: { relay: relay.pid!, entry: main.child.pid!, exit: exit.pid! },
     server: { pid: relay.pid!, forks: true },
-    maxIdle: 300,
+    maxIdle: 200,
     stop: async () => {
       await Promise.all([stopChild(main.child), stopChild(delayed.child), delay.stop()]);
       await Promise.all([stopChild(relay), stopChild(exit)]);
