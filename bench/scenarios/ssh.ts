@@ -39,7 +39,7 @@ export async function startSsh(dir: string, targetPort: number): Promise<Scenari
       '',
     ].join('\n'),
   );
-  const sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'ignore'] });
   await waitForPort(sshdPort);
   const delay = await startDelayLine(sshdPort);
 
