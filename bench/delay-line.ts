@@ -67,3 +67,5 @@ const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (inbound
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as net.AddressInfo).port}\n`));
 process.on('SIGTERM', () => process.exit(0));
+// The bench holds our stdin open: when it goes away, however it ended, so do we.
+process.stdin.on('end', () => process.exit(0)).resume();

@@ -107,6 +107,17 @@ async function main(): Promise<void> {
   const targetPid = target.child.pid!;
   const wanted: ScenarioName[] = args.only ?? ['ssh', 'socat2hop', 'causeway'];
   const scenarios: Scenario[] = [];
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      await Promise.all(scenarios.map((s) => s.stop().catch(() => undefined)));
+      await target.stop();
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    })());
+  // Ctrl-C or a kill must not leave sshd, socat or our programs running.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+  }
   try {
     const direct = await startDirect(target.port);
     scenarios.push(direct);
@@ -141,9 +152,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nwhole run: ${((Date.now() - began) / 1000).toFixed(0)} s\n`);
     if (args.json) writeFileSync(args.json, `${JSON.stringify(toJson(report), null, 2)}\n`);
   } finally {
-    await Promise.all(scenarios.map((s) => s.stop().catch(() => undefined)));
-    await target.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await cleanUp();
   }
 }
 

@@ -50,7 +50,7 @@ export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM
 
 /** Starts one of the bench's own node helpers (target, delay-line) and reads the port it prints. */
 export function startHelper(script: string, args: string[]): Promise<Helper> {
-  const child = spawn(process.execPath, [benchScript(script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [benchScript(script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 10_000);
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));

@@ -66,3 +66,5 @@ server.listen(0, '127.0.0.1', 4096, () => {
   process.stdout.write(`${(server.address() as net.AddressInfo).port}\n`);
 });
 process.on('SIGTERM', () => process.exit(0));
+// The bench holds our stdin open: when it goes away, however it ended, so do we.
+process.stdin.on('end', () => process.exit(0)).resume();
