@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/errors.js';
+import { applyStreamBufferDefaults } from '../protocol/http2-settings.js';
 import { VERSION } from '../version.js';
 import { agentCommand } from './cmd-agent.js';
 import { auditCommand } from './cmd-audit.js';
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`causeway: unknown command "${command}"; run 'causeway --help'\n`);
     return 2;
   }
+  applyStreamBufferDefaults();
   try {
     return await run(rest);
   } catch (err) {

@@ -33,7 +33,7 @@ export class MessageReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
-  constructor(private readonly maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES) {}
+  constructor(readonly maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES) {}
 
   /** Bytes held that do not yet form a whole message. */
   get pendingBytes(): number {

@@ -1,6 +1,7 @@
 import http2, { type ClientHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { dataFrameHeader, decodeFrame, finFrame, ResetReason } from './frames.js';
+import { FrameSplitter } from './frame-splitter.js';
 import { statusFrom } from './grpc-channel.js';
 import { GrpcStatus } from './grpc-status.js';
 import type { MessageReader } from './message-framing.js';
@@ -81,16 +82,19 @@ export function spliceSocket(socket: Socket, stream: ClientHttp2Stream, reader: 
   });
   socket.on('drain', () => stream.resume());
 
-  const onMessage = (message: Buffer): void => {
+  const onData = (payload: Buffer): void => {
+    if (finished) return;
+    if (remoteFin) return finish('protocol-error', 'data after fin');
+    bytesReceived += payload.length;
+    lastActivity = Date.now();
+    if (!socket.write(payload)) stream.pause();
+  };
+  const onControl = (message: Buffer): void => {
+    if (finished) return;
     const frame = decodeFrame(message);
     switch (frame.kind.case) {
-      case 'data': {
-        if (remoteFin) return finish('protocol-error', 'data after fin');
-        bytesReceived += frame.kind.value.length;
-        lastActivity = Date.now();
-        if (!socket.write(frame.kind.value)) stream.pause();
-        return;
-      }
+      case 'data':
+        return onData(Buffer.from(frame.kind.value.buffer, frame.kind.value.byteOffset, frame.kind.value.byteLength));
       case 'fin':
         remoteFin = true;
         socket.end();
@@ -101,22 +105,15 @@ export function spliceSocket(socket: Socket, stream: ClientHttp2Stream, reader: 
         return finish('protocol-error', `unexpected ${frame.kind.case ?? 'empty'} frame`);
     }
   };
+  // Data payloads go to the socket as views of what HTTP/2 delivered: no per-message reassembly.
+  const splitter = new FrameSplitter(reader.maxMessageBytes, onData, onControl);
 
   const feed = (chunk: Buffer): void => {
-    let messages: Buffer[];
+    if (finished) return;
     try {
-      messages = reader.push(chunk);
+      splitter.push(chunk);
     } catch (err) {
       finish('protocol-error', (err as Error).message);
-      return;
-    }
-    for (const message of messages) {
-      if (finished) return;
-      try {
-        onMessage(message);
-      } catch (err) {
-        finish('protocol-error', (err as Error).message);
-      }
     }
   };
 

@@ -121,7 +121,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       key: own.key,
       cert: own.cert,
       ca: ca.rootPem,
-      maxConcurrentStreams: 10_000,
+      // An agent's connection carries its control stream beside one Accept stream per tunnel.
+      maxConcurrentStreams: Math.max(10_000, options.maxStreamsPerIdentity + 16),
       keepaliveIntervalMs: options.keepaliveIntervalMs ?? 10_000,
       keepaliveTimeoutMs: options.keepaliveTimeoutMs ?? 10_000,
       onError: (err, context) => log.debug({ err: (err as Error)?.message, context }, 'transport error'),
