@@ -157,6 +157,8 @@ export function createGrpcServer(options: GrpcServerOptions, routes: ReadonlyMap
   });
   server.on('stream', (stream, headers) => {
     stream.on('error', (err) => options.onError(err, 'stream'));
+    // A peer can reset a stream (or drop the connection) before this event runs.
+    if (stream.destroyed || !stream.session) return;
     const method = String(headers[':path'] ?? '');
     const call = new ServerCall(stream, method, headers);
     if (headers[':method'] !== 'POST' || !GRPC_CONTENT_TYPE.test(String(headers['content-type'] ?? ''))) {

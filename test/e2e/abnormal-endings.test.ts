@@ -28,7 +28,13 @@ describe('abnormal endings', () => {
     // Accepts, never reads, never answers, never closes.
     blackhole = await listenTcp((socket) => socket.pause());
     refusedPort = await freeClosedPort();
-    tunnel = await TestTunnel.start({ allow: allow(), env: { ...process.env, NODE_OPTIONS: '--expose-gc' } });
+    // A half-closed tunnel whose far end never closes is only ended by the idle timeout: keep it short.
+    tunnel = await TestTunnel.start({
+      allow: allow(),
+      env: { ...process.env, NODE_OPTIONS: '--expose-gc' },
+      agentConfig: { limits: { idleTimeout: '3s' } },
+      clientConfig: { limits: { idleTimeout: '3s' } },
+    });
   });
   after(async () => {
     await tunnel?.stop();
@@ -72,7 +78,7 @@ describe('abnormal endings', () => {
     for (let i = 0; i < 200; i++) await once(ENDINGS[i % ENDINGS.length]!);
     await settle();
     // A second agent of the same identity takes over while the first is killed and restarted.
-    tunnel.agent = await tunnel.startAgent(AGENT, allow(), {});
+    tunnel.agent = await tunnel.startAgent(AGENT, allow(), {}, {}, { limits: { idleTimeout: '3s' } });
     const baseline = await measure(programs());
 
     let started = 0;
@@ -86,7 +92,7 @@ describe('abnormal endings', () => {
           const victim = tunnel.programs.find((p) => p.child.exitCode === null && p.child.signalCode === null && p.ready['instanceId'] && p !== tunnel.agent);
           if (victim) {
             await victim.stop('SIGKILL');
-            await tunnel.startAgent(AGENT, allow(), {});
+            await tunnel.startAgent(AGENT, allow(), {}, {}, { limits: { idleTimeout: '3s' } });
           }
         }
         await once(ENDINGS[n % ENDINGS.length]!);

@@ -29,6 +29,9 @@ export interface TunnelOptions {
   noDefaultAcl?: boolean;
   /** Extra `dns:` settings of the first agent (e.g. `servers`). */
   agentDns?: Record<string, unknown>;
+  /** Extra top-level config of the first agent and client (e.g. `limits`). */
+  agentConfig?: Record<string, unknown>;
+  clientConfig?: Record<string, unknown>;
 }
 
 export const AGENT = 'agent-1@agents.test.causeway';
@@ -92,8 +95,8 @@ export class TestTunnel {
     this.serverAddress = `127.0.0.1:${this.serverPort}`;
     await this.createCredential(AGENT, 'agent');
     await this.createCredential(CLIENT, 'client');
-    this.agent = await this.startAgent(AGENT, options.allow, options.hosts ?? {}, options.agentDns);
-    this.client = await this.startClient(CLIENT);
+    this.agent = await this.startAgent(AGENT, options.allow, options.hosts ?? {}, options.agentDns, options.agentConfig);
+    this.client = await this.startClient(CLIENT, options.clientConfig);
   }
 
   /** Registers an identity and writes its credential file; returns the file. */

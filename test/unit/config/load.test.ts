@@ -237,7 +237,15 @@ describe('loadConfigFile: success', () => {
       serverNames: ['localhost', '127.0.0.1', '::1'],
       certLifetime: 86_400_000,
       acl: [],
-      limits: { maxStreamsPerIdentity: 1000, dialTimeout: 10_000, maxPendingDials: 1000 },
+      limits: {
+        maxStreamsPerIdentity: 1000,
+        dialTimeout: 10_000,
+        maxPendingDials: 1000,
+        drainTimeout: 30_000,
+        keepaliveInterval: 10_000,
+        keepaliveTimeout: 10_000,
+      },
+      replica: { count: 1 },
       audit: { store: 'sqlite', retention: 30 * 86_400_000, pruneInterval: 3_600_000, jsonLinesStdout: false, unauthorizedWarn: { threshold: 10, window: 60_000 } },
     });
   });

@@ -36,7 +36,15 @@ audit: { retention: 90d, jsonLinesFile: ./audit/out.jsonl, unauthorizedWarn: { t
         { clients: ['ci@clients.acme.causeway'], agents: ['acme-onprem@agents.acme.causeway'], destinations: ['gitlab.internal.acme.net:443'] },
         { clients: ['*@clients.acme.causeway'], agents: ['*'] },
       ],
-      limits: { maxStreamsPerIdentity: 50, dialTimeout: 2_000, maxPendingDials: 10 },
+      limits: {
+        maxStreamsPerIdentity: 50,
+        dialTimeout: 2_000,
+        maxPendingDials: 10,
+        drainTimeout: 30_000,
+        keepaliveInterval: 10_000,
+        keepaliveTimeout: 10_000,
+      },
+      replica: { count: 1 },
       audit: {
         store: 'sqlite',
         retention: 90 * 86_400_000,
@@ -114,7 +122,14 @@ limits: { dialTimeout: 10s, maxTunnels: 1000 }
         servers: ['10.0.0.53:53', '10.0.0.54:5353', '[fd00::53]:53', '[fd00::54]:53'],
         timeout: 2000,
       },
-      limits: { dialTimeout: 10_000, maxTunnels: 1000 },
+      limits: {
+        dialTimeout: 10_000,
+        maxTunnels: 1000,
+        idleTimeout: 1_800_000,
+        drainTimeout: 30_000,
+        keepaliveInterval: 10_000,
+        keepaliveTimeout: 10_000,
+      },
     });
   });
 
