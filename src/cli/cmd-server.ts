@@ -9,7 +9,7 @@ import { UsageError } from './usage.js';
 export const SERVER_HELP = `Usage: causeway server --config server.yaml
 
 Runs the tunnel server. The config names the listen address, the data directory (which holds ca/ from
-'causeway ca init' and identities.json from 'causeway identity create'), the ACL and limits.
+'causeway ca init' and identities.db from 'causeway identity create'), the ACL and limits.
 See docs/config.md. The audit log is written to <dataDir>/audit.jsonl.
 
 Options:

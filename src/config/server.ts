@@ -28,7 +28,7 @@ export const serverLimitsSchema = z.strictObject({
  * ```yaml
  * listen: 127.0.0.1:8443        # gRPC over mTLS; port 0 = pick one
  * admin: 127.0.0.1:0            # optional admin HTTP; omit to disable
- * dataDir: ./data               # relative to this file; holds ca/ and identities.json
+ * dataDir: ./data               # relative to this file; holds ca/ and identities.db
  * serverNames: [localhost, 127.0.0.1, ::1]
  * certLifetime: 24h             # 5s to 30d
  * acl: []                       # default deny
