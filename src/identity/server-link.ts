@@ -4,6 +4,9 @@ import { GrpcChannel } from '../protocol/grpc-channel.js';
 import { Backoff } from './backoff.js';
 import { obtainCertificate, type HeldCertificate, type PartyCredential } from './obtain-certificate.js';
 
+/** Longest wait between attempts to get a certificate while holding no valid one. */
+export const NO_CERTIFICATE_RETRY_CAP_MS = 2000;
+
 export interface ServerLinkOptions {
   address: string;
   log: Logger;
@@ -97,7 +100,9 @@ export class ServerLink extends EventEmitter {
         this.install(held);
         return held;
       } catch (err) {
-        const delay = this.backoff.next();
+        // Without a valid certificate the party is down, so it retries often enough to return within
+        // seconds of the server; with one it may back off further.
+        const delay = Math.min(this.backoff.next(), this.notReadyReason() ? NO_CERTIFICATE_RETRY_CAP_MS : Number.POSITIVE_INFINITY);
         this.options.log.warn({ err: (err as Error).message, retryInMs: delay }, 'could not obtain a certificate');
         this.emit('certificate-error', err);
         await new Promise((resolve) => setTimeout(resolve, delay).unref());

@@ -5,6 +5,7 @@ import { GrpcError, GrpcStatus } from '../protocol/grpc-status.js';
 import { MessageReader } from '../protocol/message-framing.js';
 import type { ServerContext } from './context.js';
 import { authenticatePeer, peerAddress } from './peer.js';
+import { admitPeer } from './peer-access.js';
 
 const MAX_FRAME_MESSAGE_BYTES = 1024 * 1024;
 
@@ -13,7 +14,9 @@ export function acceptHandler(ctx: ServerContext): CallHandler {
   return async (call) => {
     let identity: string;
     try {
-      identity = authenticatePeer(call, ctx.trustDomain, 'agent').identity;
+      const peer = authenticatePeer(call, ctx.trustDomain, 'agent');
+      identity = peer.identity;
+      if (!admitPeer(ctx, call, peer, 'accept')) return;
     } catch (err) {
       const e = err as GrpcError;
       ctx.audit.record({ type: 'deny', layer: 'authn', identity: 'unknown', reason: e.message, source: peerAddress(call) });

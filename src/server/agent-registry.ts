@@ -15,6 +15,9 @@ export interface AgentConnection {
   /** Ends the control stream (for example when the identity is disabled). */
   close(reason: string): void;
   draining: boolean;
+  /** Serial of the certificate the control stream came with, and the source IP, for revocation. */
+  serialHex?: string;
+  ip?: string | undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PeerIdentity } from '../auth/peer-identity.js';
 import { isIP } from 'node:net';
 import { create } from '@bufbuild/protobuf';
 import { decideAcl } from '../policy/acl.js';
@@ -13,6 +14,7 @@ import type { AgentConnection } from './agent-registry.js';
 import type { ServerContext } from './context.js';
 import { DialError, type DialAnswer } from './pending-dials.js';
 import { authenticatePeer, peerAddress } from './peer.js';
+import { admitPeer } from './peer-access.js';
 import { encodeServerMessage } from './register-service.js';
 import { relay } from './relay.js';
 
@@ -44,20 +46,17 @@ export function connectHandler(ctx: ServerContext): CallHandler {
   return async (call) => {
     const source = peerAddress(call);
     let client: string;
+    let clientPeer: PeerIdentity;
     try {
-      client = authenticatePeer(call, ctx.trustDomain, 'client').identity;
+      clientPeer = authenticatePeer(call, ctx.trustDomain, 'client');
+      client = clientPeer.identity;
     } catch (err) {
       const e = err as GrpcError;
       ctx.audit.record({ type: 'deny', layer: 'authn', identity: 'unknown', reason: e.message, source });
       call.finish(e.status, e.message);
       return;
     }
-    const record = ctx.registry.get(client);
-    if (!record?.enabled) {
-      ctx.audit.record({ type: 'deny', layer: 'identity', identity: client, reason: 'identity disabled or unknown', source });
-      call.finish(GrpcStatus.PERMISSION_DENIED, `identity ${client} is disabled`);
-      return;
-    }
+    if (!admitPeer(ctx, call, clientPeer, 'connect')) return;
     const active = ctx.streamsByIdentity.get(client) ?? 0;
     if (active >= ctx.limits.maxStreamsPerIdentity) {
       ctx.audit.record({ type: 'deny', layer: 'limit', identity: client, reason: 'too many tunnels', source });
@@ -153,7 +152,20 @@ export function connectHandler(ctx: ServerContext): CallHandler {
         reason: result.detail ?? result.reason,
       });
     });
-    ctx.tunnels.set(id, { id, client, agent: agent.identity, instanceId: agent.instanceId, target, host, port, startedAt, relay: tunnel });
+    ctx.tunnels.set(id, {
+      id,
+      client,
+      agent: agent.identity,
+      instanceId: agent.instanceId,
+      target,
+      host,
+      port,
+      startedAt,
+      relay: tunnel,
+      clientSerial: clientPeer.serialHex,
+      clientIp: call.socket.remoteAddress,
+      ...acceptLeg(ctx, dial.call),
+    });
   };
 }
 
@@ -192,6 +204,15 @@ async function dialThroughAgents(
   }
   refuse(call, DialResult.NO_AGENT, `${host}:${port}: every agent that may serve it went away`);
   return undefined;
+}
+
+/** Serial and source of the agent certificate that carries a tunnel's Accept leg. */
+function acceptLeg(ctx: ServerContext, call: ServerCall): { agentSerial?: string; agentIp?: string | undefined } {
+  try {
+    return { agentSerial: authenticatePeer(call, ctx.trustDomain, 'agent').serialHex, agentIp: call.socket.remoteAddress };
+  } catch {
+    return {};
+  }
 }
 
 function shuffle<T>(items: T[]): T[] {

@@ -2,7 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../log/logger.js';
 import type { CertificateAuthority } from '../pki/ca.js';
 import type { Acl } from '../policy/acl.js';
-import type { IdentityRegistry } from '../registry/identity-registry.js';
+import type { IdentityStore } from '../registry/identity-store.js';
 import type { AgentRegistry } from './agent-registry.js';
 import type { PendingDials } from './pending-dials.js';
 import type { Relay } from './relay.js';
@@ -18,6 +18,11 @@ export interface LiveTunnel {
   port: number;
   startedAt: number;
   relay: Relay;
+  /** Serial numbers and source IPs of both legs' certificates, so revocation can find the tunnel. */
+  clientSerial?: string;
+  clientIp?: string | undefined;
+  agentSerial?: string;
+  agentIp?: string | undefined;
 }
 
 export interface ServerLimits {
@@ -32,7 +37,7 @@ export interface ServerContext {
   audience: string;
   certLifetimeMs: number;
   ca: CertificateAuthority;
-  registry: IdentityRegistry;
+  registry: IdentityStore;
   agents: AgentRegistry;
   pending: PendingDials;
   acl: Acl;

@@ -1,5 +1,7 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { identityDecisions } from '../auth/decision-counters.js';
 import { AuthError } from '../auth/errors.js';
+import { decideAccess, type AccessRefusalCode } from '../auth/peer-access.js';
 import { MemoryReplayCache } from '../auth/replay-cache.js';
 import { verifyIssuanceToken } from '../auth/verify-issuance-token.js';
 import { parseAndVerifyCsr } from '../pki/csr.js';
@@ -23,7 +25,6 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
     try {
       const request = fromBinary(IssueCertificateRequestSchema, await call.readUnary(MAX_REQUEST_BYTES));
       const csr = await parseAndVerifyCsr(request.csrDer);
-      ctx.registry.refresh();
       const verified = await verifyIssuanceToken(request.token, {
         audience: ctx.audience,
         csrThumbprint: csr.thumbprint,
@@ -33,7 +34,18 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
           return found ? { identity: found.record.name, publicJwk: found.key.publicJwk, enabled: found.record.enabled } : undefined;
         },
       });
-      const record = ctx.registry.get(verified.identity)!;
+      const record = ctx.registry.get(verified.identity);
+      const decision = decideAccess({
+        identity: verified.identity,
+        role: record?.role ?? 'client',
+        record,
+        issuance: 'not-a-certificate',
+        sourceIp: call.socket.remoteAddress,
+      });
+      if (!decision.allow || !record) {
+        const refusal = decision.allow ? { code: 'ERR_IDENTITY_UNKNOWN' as const, reason: 'identity vanished' } : decision;
+        throw new AccessRefused(refusal.code, refusal.reason, verified.identity);
+      }
       ctx.audit.record({ type: 'token.accepted', identity: verified.identity, keyId: verified.keyId, source });
       const now = new Date();
       const leaf = await ctx.ca.issueLeaf({
@@ -43,6 +55,8 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
         lifetimeMs: ctx.certLifetimeMs,
         now,
       });
+      ctx.registry.recordIssuance({ serial: leaf.serialHex, identity: record.name, keyId: verified.keyId, notAfter: leaf.notAfter }, now);
+      identityDecisions.increment('issuance');
       ctx.audit.record({
         type: 'certificate.issued',
         identity: record.name,
@@ -64,14 +78,28 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
       call.finish(GrpcStatus.OK);
     } catch (err) {
       const { status, message, code } = toStatus(err);
-      ctx.audit.record({ type: 'token.rejected', code, reason: message, source });
+      identityDecisions.increment('issuance', code);
+      const identity = err instanceof AccessRefused ? { identity: err.identity } : {};
+      ctx.audit.record({ type: 'token.rejected', code, reason: message, source, ...identity });
       ctx.log.warn({ code, reason: message, source }, 'certificate refused');
       call.finish(status, message);
     }
   };
 }
 
+/** A valid token from an identity the registry refuses now (source outside its CIDRs). */
+class AccessRefused extends Error {
+  constructor(
+    readonly code: AccessRefusalCode,
+    message: string,
+    readonly identity: string,
+  ) {
+    super(message);
+  }
+}
+
 function toStatus(err: unknown): { status: GrpcError['status']; message: string; code: string } {
+  if (err instanceof AccessRefused) return { status: GrpcStatus.PERMISSION_DENIED, message: err.message, code: err.code };
   if (err instanceof AuthError) {
     const status = err.code === 'ERR_IDENTITY_DISABLED' ? GrpcStatus.PERMISSION_DENIED : GrpcStatus.UNAUTHENTICATED;
     return { status, message: err.message, code: err.code };

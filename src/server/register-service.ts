@@ -1,4 +1,5 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import type { PeerIdentity } from '../auth/peer-identity.js';
 import {
   AgentMessageSchema,
   PongSchema,
@@ -13,6 +14,7 @@ import { MessageReader } from '../protocol/message-framing.js';
 import type { AgentConnection } from './agent-registry.js';
 import type { ServerContext } from './context.js';
 import { authenticatePeer, peerAddress } from './peer.js';
+import { admitPeer } from './peer-access.js';
 
 const MAX_CONTROL_MESSAGE_BYTES = 256 * 1024;
 
@@ -25,16 +27,17 @@ export function registerHandler(ctx: ServerContext, replicaId: string): CallHand
   return async (call) => {
     const source = peerAddress(call);
     let identity = 'unknown';
+    let peer: PeerIdentity;
     try {
-      identity = authenticatePeer(call, ctx.trustDomain, 'agent').identity;
-      const record = ctx.registry.get(identity);
-      if (!record?.enabled) throw new GrpcError(GrpcStatus.PERMISSION_DENIED, `identity ${identity} is disabled`);
+      peer = authenticatePeer(call, ctx.trustDomain, 'agent');
+      identity = peer.identity;
     } catch (err) {
       const e = err as GrpcError;
       ctx.audit.record({ type: 'deny', layer: 'authn', identity, reason: e.message, source });
       call.finish(e.status ?? GrpcStatus.UNAUTHENTICATED, e.message);
       return;
     }
+    if (!admitPeer(ctx, call, peer, 'register')) return;
     const reader = new MessageReader(MAX_CONTROL_MESSAGE_BYTES);
     let hello;
     try {
@@ -58,6 +61,8 @@ export function registerHandler(ctx: ServerContext, replicaId: string): CallHand
       session: call.stream.session!,
       destinations: hello.destinations,
       draining: false,
+      serialHex: peer.serialHex,
+      ip: call.socket.remoteAddress,
       send: (message) => {
         if (!call.isFinished) call.writeMessage(message);
       },

@@ -11,7 +11,7 @@ import { generateLeafKey } from '../pki/leaf-key.js';
 import { compileAcl, type AclRule } from '../policy/acl.js';
 import { createGrpcServer, type CallHandler } from '../protocol/grpc-server.js';
 import { GrpcStatus } from '../protocol/grpc-status.js';
-import { IdentityRegistry } from '../registry/identity-registry.js';
+import { openIdentityStore } from '../registry/open-identity-store.js';
 import { acceptHandler } from './accept-service.js';
 import { AgentRegistry } from './agent-registry.js';
 import { connectHandler } from './connect-service.js';
@@ -20,6 +20,7 @@ import { issueCertificateHandler } from './identity-service.js';
 import { PendingDials } from './pending-dials.js';
 import { registerHandler } from './register-service.js';
 import { ResetReason } from './relay.js';
+import { sweepRevoked } from './revocation-sweep.js';
 
 export interface ServerOptions {
   listen: { host: string; port: number };
@@ -62,7 +63,7 @@ const POLICY_SWEEP_MS = 1000;
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const log = options.log;
   const ca = await loadCa(join(options.dataDir, 'ca'));
-  const registry = new IdentityRegistry(join(options.dataDir, 'identities.json'));
+  const registry = openIdentityStore(options.dataDir);
   const audit = new AuditLog([new JsonLinesSink(options.auditFile ?? join(options.dataDir, 'audit.jsonl'))], 'server');
   const replicaId = randomUUID();
   const ctx: ServerContext = {
@@ -125,7 +126,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }, Math.floor((SERVER_CERT_LIFETIME_MS * 2) / 3));
   refreshOwn.unref();
 
-  const sweep = setInterval(() => enforcePolicy(ctx), POLICY_SWEEP_MS);
+  const sweep = setInterval(() => sweepRevoked(ctx), POLICY_SWEEP_MS);
   sweep.unref();
 
   let adminPort: number | undefined;
@@ -185,6 +186,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
       adminServer?.close();
       await audit.close();
+      registry.close();
     },
   };
 }
@@ -200,29 +202,6 @@ async function issueOwnCertificate(ctx: ServerContext, names: readonly string[])
     ipAddresses: names.filter((n) => isIP(n)),
   });
   return { key: key.privateKeyPem, cert: leaf.certPem + ctx.ca.chainPem };
-}
-
-/**
- * Applies registry changes to live state: a disabled (or removed) identity loses its tunnels and its
- * agents' registrations within one sweep.
- */
-function enforcePolicy(ctx: ServerContext): void {
-  try {
-    ctx.registry.refresh();
-  } catch (err) {
-    ctx.log.error({ err: (err as Error).message }, 'identity registry unreadable; keeping the last good copy');
-    return;
-  }
-  const allowed = (name: string): boolean => ctx.registry.get(name)?.enabled === true;
-  for (const tunnel of ctx.tunnels.values()) {
-    const offender = !allowed(tunnel.client) ? tunnel.client : !allowed(tunnel.agent) ? tunnel.agent : undefined;
-    if (!offender) continue;
-    ctx.audit.record({ type: 'deny', layer: 'identity', identity: offender, target: tunnel.target, reason: 'identity disabled; live tunnel ended' });
-    tunnel.relay.abort(ResetReason.POLICY, `identity ${offender} is disabled`, GrpcStatus.PERMISSION_DENIED);
-  }
-  for (const agent of ctx.agents.list()) {
-    if (!allowed(agent.identity)) agent.close(`identity ${agent.identity} is disabled`);
-  }
 }
 
 function listen(server: Http2SecureServer, host: string, port: number): Promise<void> {

@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { initCa } from '../../src/pki/ca.js';
 import { launch, type LaunchedProgram } from '../../src/quickstart/launch.js';
 import { createIdentity } from '../../src/registry/create-identity.js';
@@ -105,10 +105,32 @@ export class TestTunnel {
     return agent;
   }
 
-  async startClient(name: string): Promise<LaunchedProgram> {
-    const file = join(this.dir, `${name.split('@')[0]}.yaml`);
-    writeFileSync(file, stringify({ credentials: `./${name.split('@')[0]}.json`, listen: '127.0.0.1:0', admin: '127.0.0.1:0' }));
+  /** Starts a client with `<base>.json` as its credential file (`base` defaults to the name's local part). */
+  async startClient(name: string, base = name.split('@')[0]!): Promise<LaunchedProgram> {
+    const file = join(this.dir, `${base}.yaml`);
+    writeFileSync(file, stringify({ credentials: `./${base}.json`, listen: '127.0.0.1:0', admin: '127.0.0.1:0' }));
     return this.launch('client', file);
+  }
+
+  /** Stops the server and starts it again on the same port with the same data directory. */
+  async restartServer(): Promise<LaunchedProgram> {
+    const port = this.serverPort;
+    await this.server.stop();
+    const serverYaml = join(this.dir, 'server.yaml');
+    const config = parse(readFileSync(serverYaml, 'utf8')) as Record<string, unknown>;
+    writeFileSync(serverYaml, stringify({ ...config, listen: `127.0.0.1:${port}` }));
+    this.server = await this.launch('server', serverYaml);
+    return this.server;
+  }
+
+  /** Every audit record the server has written so far. */
+  auditRecords(): Record<string, unknown>[] {
+    const file = join(this.dataDir, 'audit.jsonl');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   }
 
   private async launch(program: string, config: string): Promise<LaunchedProgram> {
