@@ -1,4 +1,5 @@
-import type { CallHandler } from '../protocol/grpc-server.js';
+import type { IssuedCertificate } from '../registry/identity-store.js';
+import type { CallHandler, ServerCall } from '../protocol/grpc-server.js';
 import { decodeFrame } from '../protocol/frames.js';
 import { readFirstMessage } from '../protocol/first-message.js';
 import { GrpcError, GrpcStatus } from '../protocol/grpc-status.js';
@@ -9,6 +10,9 @@ import { admitPeer } from './peer-access.js';
 
 const MAX_FRAME_MESSAGE_BYTES = 1024 * 1024;
 
+/** Which key bought the certificate of each admitted Accept call; the Connect side reads it. */
+export const acceptIssuance = new WeakMap<ServerCall, IssuedCertificate>();
+
 /** Tunnel.Accept: an agent answers one dial request; its first frame is `opened` naming the dial. */
 export function acceptHandler(ctx: ServerContext): CallHandler {
   return async (call) => {
@@ -16,7 +20,9 @@ export function acceptHandler(ctx: ServerContext): CallHandler {
     try {
       const peer = authenticatePeer(call, ctx.trustDomain, 'agent');
       identity = peer.identity;
-      if (!admitPeer(ctx, call, peer, 'accept')) return;
+      const issuance = admitPeer(ctx, call, peer, 'accept');
+      if (!issuance) return;
+      acceptIssuance.set(call, issuance);
     } catch (err) {
       const e = err as GrpcError;
       ctx.audit.record({ type: 'deny', layer: 'authn', identity: 'unknown', reason: e.message, source: peerAddress(call) });

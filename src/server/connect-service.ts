@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PeerIdentity } from '../auth/peer-identity.js';
+import type { IssuedCertificate } from '../registry/identity-store.js';
 import { isIP } from 'node:net';
 import { create } from '@bufbuild/protobuf';
 import { decideAcl } from '../policy/acl.js';
@@ -14,6 +15,7 @@ import type { AgentConnection } from './agent-registry.js';
 import type { ServerContext } from './context.js';
 import { DialError, type DialAnswer } from './pending-dials.js';
 import { authenticatePeer, peerAddress } from './peer.js';
+import { acceptIssuance } from './accept-service.js';
 import { admitPeer } from './peer-access.js';
 import { encodeServerMessage } from './register-service.js';
 import { relay } from './relay.js';
@@ -56,7 +58,8 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       call.finish(e.status, e.message);
       return;
     }
-    if (!admitPeer(ctx, call, clientPeer, 'connect')) return;
+    const clientIssuance = admitPeer(ctx, call, clientPeer, 'connect');
+    if (!clientIssuance) return;
     const active = ctx.streamsByIdentity.get(client) ?? 0;
     if (active >= ctx.limits.maxStreamsPerIdentity) {
       ctx.audit.record({ type: 'deny', layer: 'limit', identity: client, reason: 'too many tunnels', source });
@@ -162,9 +165,9 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       port,
       startedAt,
       relay: tunnel,
-      clientSerial: clientPeer.serialHex,
+      clientIssuance,
       clientIp: call.socket.remoteAddress,
-      ...acceptLeg(ctx, dial.call),
+      ...acceptLeg(dial.call),
     });
   };
 }
@@ -206,13 +209,9 @@ async function dialThroughAgents(
   return undefined;
 }
 
-/** Serial and source of the agent certificate that carries a tunnel's Accept leg. */
-function acceptLeg(ctx: ServerContext, call: ServerCall): { agentSerial?: string; agentIp?: string | undefined } {
-  try {
-    return { agentSerial: authenticatePeer(call, ctx.trustDomain, 'agent').serialHex, agentIp: call.socket.remoteAddress };
-  } catch {
-    return {};
-  }
+/** Which key bought the agent certificate that carries a tunnel's Accept leg, and its source. */
+function acceptLeg(call: ServerCall): { agentIssuance?: IssuedCertificate | undefined; agentIp?: string | undefined } {
+  return { agentIssuance: acceptIssuance.get(call), agentIp: call.socket.remoteAddress };
 }
 
 function shuffle<T>(items: T[]): T[] {

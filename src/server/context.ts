@@ -2,7 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../log/logger.js';
 import type { CertificateAuthority } from '../pki/ca.js';
 import type { Acl } from '../policy/acl.js';
-import type { IdentityStore } from '../registry/identity-store.js';
+import type { IdentityStore, IssuedCertificate } from '../registry/identity-store.js';
 import type { AgentRegistry } from './agent-registry.js';
 import type { PendingDials } from './pending-dials.js';
 import type { Relay } from './relay.js';
@@ -18,10 +18,10 @@ export interface LiveTunnel {
   port: number;
   startedAt: number;
   relay: Relay;
-  /** Serial numbers and source IPs of both legs' certificates, so revocation can find the tunnel. */
-  clientSerial?: string;
+  /** Which key bought each leg's certificate, and each leg's source IP, so revocation can find the tunnel. */
+  clientIssuance?: IssuedCertificate | undefined;
   clientIp?: string | undefined;
-  agentSerial?: string;
+  agentIssuance?: IssuedCertificate | undefined;
   agentIp?: string | undefined;
 }
 

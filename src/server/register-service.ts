@@ -37,7 +37,8 @@ export function registerHandler(ctx: ServerContext, replicaId: string): CallHand
       call.finish(e.status ?? GrpcStatus.UNAUTHENTICATED, e.message);
       return;
     }
-    if (!admitPeer(ctx, call, peer, 'register')) return;
+    const issuance = admitPeer(ctx, call, peer, 'register');
+    if (!issuance) return;
     const reader = new MessageReader(MAX_CONTROL_MESSAGE_BYTES);
     let hello;
     try {
@@ -61,7 +62,7 @@ export function registerHandler(ctx: ServerContext, replicaId: string): CallHand
       session: call.stream.session!,
       destinations: hello.destinations,
       draining: false,
-      serialHex: peer.serialHex,
+      issuance,
       ip: call.socket.remoteAddress,
       send: (message) => {
         if (!call.isFinished) call.writeMessage(message);

@@ -1,6 +1,7 @@
 import type { AccessDecision } from '../auth/peer-access.js';
 import { identityDecisions } from '../auth/decision-counters.js';
 import type { Role } from '../pki/spiffe.js';
+import type { IssuedCertificate } from '../registry/identity-store.js';
 import { GrpcStatus } from '../protocol/grpc-status.js';
 import type { ServerContext } from './context.js';
 import { peerDecision } from './peer-access.js';
@@ -13,22 +14,19 @@ import { ResetReason } from './relay.js';
  */
 export function sweepRevoked(ctx: ServerContext): void {
   const memo = new Map<string, AccessDecision>();
-  const decide = (identity: string, role: Role, serialHex: string | undefined, ip: string | undefined): AccessDecision => {
-    const key = `${identity}\u0000${role}\u0000${serialHex ?? ''}\u0000${ip ?? ''}`;
+  const decide = (identity: string, role: Role, issuance: IssuedCertificate | undefined, ip: string | undefined): AccessDecision => {
+    const key = `${identity}\u0000${role}\u0000${issuance?.keyId ?? ''}\u0000${ip ?? ''}`;
     let decision = memo.get(key);
     if (!decision) {
-      decision =
-        serialHex === undefined
-          ? { allow: false, code: 'ERR_CERT_NOT_ISSUED', reason: `certificate of ${identity} is unknown` }
-          : peerDecision(ctx, { identity, role, serialHex }, ip);
+      decision = peerDecision(ctx, { identity, role }, ip, issuance);
       memo.set(key, decision);
     }
     return decision;
   };
   try {
     for (const tunnel of ctx.tunnels.values()) {
-      const client = decide(tunnel.client, 'client', tunnel.clientSerial, tunnel.clientIp);
-      const agent = client.allow ? decide(tunnel.agent, 'agent', tunnel.agentSerial, tunnel.agentIp) : client;
+      const client = decide(tunnel.client, 'client', tunnel.clientIssuance, tunnel.clientIp);
+      const agent = client.allow ? decide(tunnel.agent, 'agent', tunnel.agentIssuance, tunnel.agentIp) : client;
       if (agent.allow) continue;
       const offender = client.allow ? tunnel.agent : tunnel.client;
       identityDecisions.increment('revoked', agent.code);
@@ -44,7 +42,7 @@ export function sweepRevoked(ctx: ServerContext): void {
       tunnel.relay.abort(ResetReason.POLICY, agent.reason, GrpcStatus.PERMISSION_DENIED);
     }
     for (const agent of ctx.agents.list()) {
-      const decision = decide(agent.identity, 'agent', agent.serialHex, agent.ip);
+      const decision = decide(agent.identity, 'agent', agent.issuance, agent.ip);
       if (decision.allow) continue;
       identityDecisions.increment('revoked', decision.code);
       ctx.audit.record({ type: 'deny', layer: 'identity', identity: agent.identity, code: decision.code, reason: `${decision.reason}; agent registration ended` });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Http2SecureServer } from 'node:http2';
+import type { Http2SecureServer, Http2Session } from 'node:http2';
 import { isIP, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AuditLog, JsonLinesSink } from '../audit/audit-log.js';
@@ -112,6 +112,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     guarded,
   );
+  const sessions = new Set<Http2Session>();
+  grpc.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
   await listen(grpc, options.listen.host, options.listen.port);
   const port = (grpc.address() as AddressInfo).port;
 
@@ -184,7 +189,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         grpc.close(() => resolve());
         setTimeout(resolve, 2000).unref();
       });
+      // Parties that stay connected would otherwise keep the process alive after close.
+      for (const session of sessions) session.destroy();
       adminServer?.close();
+      adminServer?.closeAllConnections();
       await audit.close();
       registry.close();
     },

@@ -24,6 +24,15 @@ async function identityCli(tunnel: TestTunnel, ...args: string[]): Promise<strin
   return stdout;
 }
 
+/** CONNECT through the proxy, failing instead of hanging when nothing answers in 10 s. */
+function connectWithin(proxyPort: number, target: string): Promise<Socket> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`CONNECT ${target} got no answer in 10 s`)), 10_000);
+  });
+  return Promise.race([connectThroughProxy(proxyPort, target), timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Sends a line through an echo tunnel and waits for it to come back. */
 async function echo(socket: Socket, text: string, timeoutMs = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -58,7 +67,7 @@ function closedWithin(socket: Socket, since: number, timeoutMs: number): Promise
 }
 
 async function refusedWith(proxyPort: number, target: string, status: RegExp): Promise<ProxyRefusal> {
-  const err = await connectThroughProxy(proxyPort, target).then(
+  const err = await connectWithin(proxyPort, target).then(
     (s) => {
       s.destroy();
       return assert.fail(`CONNECT ${target} should be refused`);
@@ -118,11 +127,12 @@ describe('identity lifecycle: rotation, revocation, source networks, expiry offl
   test('5-second certificates rotate repeatedly during a long transfer, which arrives byte-identical', async () => {
     const clientBefore = installs(tunnel.client);
     const agentBefore = installs(tunnel.agent);
-    const socket = await connectThroughProxy(tunnel.proxyPort, `127.0.0.1:${hashTarget.port}`);
+    const socket = await connectWithin(tunnel.proxyPort, `127.0.0.1:${hashTarget.port}`);
     const answer = new Promise<string>((resolve) => {
       let text = '';
       socket.on('data', (c: Buffer) => (text += c.toString()));
       socket.on('end', () => resolve(text));
+      socket.on('close', () => resolve(`closed early after ${text.length} bytes of answer`));
       socket.resume();
     });
     const sent = createHash('sha256');
@@ -131,14 +141,15 @@ describe('identity lifecycle: rotation, revocation, source networks, expiry offl
     const started = Date.now();
     // 13 s of paced writes on one stream: two to three rotations of each party's certificate.
     for (let round = 0; Date.now() - started < 13_000; round++) {
+      assert.ok(!socket.destroyed, `the long tunnel closed after ${bytes} bytes`);
       const chunk = randomBytes(128 * KiB);
       sent.update(chunk);
       bytes += chunk.length;
-      if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve));
+      if (!socket.write(chunk)) await new Promise((resolve) => (socket.once('drain', resolve), socket.once('close', resolve)));
       await new Promise((resolve) => setTimeout(resolve, 200));
       if (round % 10 === 9) {
         // New streams meanwhile go over the connection made with the newest certificate.
-        const probe = await connectThroughProxy(tunnel.proxyPort, `127.0.0.1:${echoTarget.port}`);
+        const probe = await connectWithin(tunnel.proxyPort, `127.0.0.1:${echoTarget.port}`);
         assert.equal(await echo(probe, `fresh-${fresh}`), `fresh-${fresh}`);
         fresh++;
         probe.destroy();
@@ -157,8 +168,8 @@ describe('identity lifecycle: rotation, revocation, source networks, expiry offl
     const oldClient = await tunnel.startClient(CLIENT2);
     await identityCli(tunnel, 'add-key', '--name', CLIENT2, '--server', tunnel.serverAddress, '--out', join(tunnel.dir, 'client-2b.json'));
     const newClient = await tunnel.startClient(CLIENT2, 'client-2b');
-    const viaOld = await connectThroughProxy(Number(oldClient.ready['port']), `127.0.0.1:${echoTarget.port}`);
-    const viaNew = await connectThroughProxy(Number(newClient.ready['port']), `127.0.0.1:${echoTarget.port}`);
+    const viaOld = await connectWithin(Number(oldClient.ready['port']), `127.0.0.1:${echoTarget.port}`);
+    const viaNew = await connectWithin(Number(newClient.ready['port']), `127.0.0.1:${echoTarget.port}`);
     assert.equal(await echo(viaOld, 'old'), 'old');
     assert.equal(await echo(viaNew, 'new'), 'new');
 
@@ -169,14 +180,18 @@ describe('identity lifecycle: rotation, revocation, source networks, expiry offl
     await refusedWith(Number(oldClient.ready['port']), `127.0.0.1:${echoTarget.port}`, /^HTTP\/1\.1 (403|503) /);
     const audit = tunnel.auditRecords();
     assert.ok(audit.some((r) => r['type'] === 'deny' && r['code'] === 'ERR_KEY_REMOVED' && r['identity'] === CLIENT2));
-    assert.ok(audit.some((r) => r['type'] === 'token.rejected' && r['code'] === 'ERR_TOKEN_KID_UNKNOWN'), 'the old key can no longer buy a certificate');
+    await waitFor(
+      () => tunnel.auditRecords().some((r) => r['type'] === 'token.rejected' && r['code'] === 'ERR_TOKEN_KID_UNKNOWN'),
+      10_000,
+      'the old key to be refused a certificate',
+    );
     viaNew.destroy();
     await oldClient.stop();
     process.stdout.write(`# key removal ended the tunnel in ${tookMs} ms\n`);
   });
 
   test('disabling an identity ends its live tunnel within 10 s, refuses new ones, and is audited', async () => {
-    const live = await connectThroughProxy(tunnel.proxyPort, `127.0.0.1:${echoTarget.port}`);
+    const live = await connectWithin(tunnel.proxyPort, `127.0.0.1:${echoTarget.port}`);
     assert.equal(await echo(live, 'before'), 'before');
     const disabledAt = Date.now();
     await identityCli(tunnel, 'disable', '--name', CLIENT);
@@ -189,7 +204,7 @@ describe('identity lifecycle: rotation, revocation, source networks, expiry offl
 
     await identityCli(tunnel, 'enable', '--name', CLIENT);
     const again = await waitFor(
-      () => connectThroughProxy(tunnel.proxyPort, `127.0.0.1:${echoTarget.port}`).catch(() => undefined),
+      () => connectWithin(tunnel.proxyPort, `127.0.0.1:${echoTarget.port}`).catch(() => undefined),
       15_000,
       'a tunnel after re-enabling',
     );
@@ -199,7 +214,7 @@ describe('identity lifecycle: rotation, revocation, source networks, expiry offl
   });
 
   test('streams and issuance from outside an identity\'s source networks are refused', async () => {
-    const live = await connectThroughProxy(tunnel.proxyPort, `127.0.0.1:${echoTarget.port}`);
+    const live = await connectWithin(tunnel.proxyPort, `127.0.0.1:${echoTarget.port}`);
     assert.equal(await echo(live, 'x'), 'x');
     const changedAt = Date.now();
     await identityCli(tunnel, 'set-cidrs', '--name', CLIENT, '--cidr', '10.0.0.0/8');
@@ -214,7 +229,7 @@ describe('identity lifecycle: rotation, revocation, source networks, expiry offl
 
     await identityCli(tunnel, 'set-cidrs', '--name', CLIENT, '--cidr', '127.0.0.0/8');
     const again = await waitFor(
-      () => connectThroughProxy(tunnel.proxyPort, `127.0.0.1:${echoTarget.port}`).catch(() => undefined),
+      () => connectWithin(tunnel.proxyPort, `127.0.0.1:${echoTarget.port}`).catch(() => undefined),
       15_000,
       'a tunnel from inside the CIDRs',
     );
@@ -240,7 +255,7 @@ describe('identity lifecycle: rotation, revocation, source networks, expiry offl
     const clientMs = Date.now() - back;
     await waitFor(async () => ((await readyz(agentAdmin)).status === 200 ? true : undefined), 20_000, 'the agent to be ready again');
     const socket = await waitFor(
-      () => connectThroughProxy(tunnel.proxyPort, `127.0.0.1:${echoTarget.port}`).catch(() => undefined),
+      () => connectWithin(tunnel.proxyPort, `127.0.0.1:${echoTarget.port}`).catch(() => undefined),
       15_000,
       'a tunnel after the server returned',
     );
