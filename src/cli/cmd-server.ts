@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { readCaPassphrase } from '../config/ca-passphrase.js';
 import { loadServerConfig } from '../config/server.js';
 import { createLogger } from '../log/logger.js';
 import { startServer } from '../server/server.js';
@@ -10,6 +11,7 @@ export const SERVER_HELP = `Usage: causeway server --config server.yaml
 
 Runs the tunnel server. The config names the listen address, the data directory (which holds ca/ from
 'causeway ca init' and identities.db from 'causeway identity create'), the ACL and limits.
+Encrypted CA keys are unlocked with CAUSEWAY_CA_PASSPHRASE_FILE, CAUSEWAY_CA_PASSPHRASE or caPassphraseFile.
 See docs/config.md. The audit log is written to <dataDir>/audit.jsonl.
 
 Options:
@@ -37,6 +39,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     dialTimeoutMs: config.limits.dialTimeout,
     maxPendingDials: config.limits.maxPendingDials,
     handshakeTimeoutMs: 10_000,
+    caPassphrase: readCaPassphrase(config.caPassphraseFile),
     log,
   });
   return runUntilSignal(log, () => server.close(5000));

@@ -47,8 +47,10 @@ export const serverConfigSchema = withPathFields(
     certLifetime: durationSchema({ min: 5 * SECOND, max: 30 * DAY }).prefault('24h'),
     acl: z.array(aclRuleSchema, { error: expecting('a list of acl rules') }).default(() => []),
     limits: serverLimitsSchema.prefault({}),
+    /** File holding the passphrase of encrypted CA keys (mode 0600); see config/ca-passphrase.ts. */
+    caPassphraseFile: z.string({ error: expecting('a file path') }).min(1, { error: 'expected a file path' }).optional(),
   }),
-  ['dataDir'],
+  ['dataDir', 'caPassphraseFile'],
 );
 
 /** A validated, frozen server config (`dataDir` absolute; durations in ms). */

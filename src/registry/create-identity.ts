@@ -1,7 +1,7 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { audienceFor } from '../auth/audience.js';
-import { loadCa, type CertificateAuthority } from '../pki/ca.js';
+import { loadCaPublic } from '../pki/ca.js';
 import { generateServiceAccountKey, type ServiceAccountKey } from '../pki/service-account.js';
 import type { Role } from '../pki/spiffe.js';
 import { openIdentityStore } from './open-identity-store.js';
@@ -25,7 +25,7 @@ export interface CreateIdentityOptions {
  * registry keeps only the public key; the credential file is the only copy of the private key.
  */
 export async function createIdentity(options: CreateIdentityOptions): Promise<{ keyId: string }> {
-  const ca = await loadCa(join(options.dataDir, 'ca'));
+  const ca = await loadCaPublic(join(options.dataDir, 'ca'));
   const key = await generateServiceAccountKey();
   const store = openIdentityStore(options.dataDir);
   try {
@@ -42,7 +42,7 @@ export async function createIdentity(options: CreateIdentityOptions): Promise<{ 
  * for it. The old key stays valid until `identity remove-key`.
  */
 export async function addIdentityKey(options: Omit<CreateIdentityOptions, 'role' | 'cidrs'>): Promise<{ keyId: string }> {
-  const ca = await loadCa(join(options.dataDir, 'ca'));
+  const ca = await loadCaPublic(join(options.dataDir, 'ca'));
   const key = await generateServiceAccountKey();
   const store = openIdentityStore(options.dataDir);
   let role: Role;
@@ -55,7 +55,7 @@ export async function addIdentityKey(options: Omit<CreateIdentityOptions, 'role'
   return { keyId: key.keyId };
 }
 
-function writeCredential(ca: CertificateAuthority, options: Omit<CreateIdentityOptions, 'cidrs'>, key: ServiceAccountKey): void {
+function writeCredential(ca: { trustDomain: string; rootPem: string }, options: Omit<CreateIdentityOptions, 'cidrs'>, key: ServiceAccountKey): void {
   const credential = {
     version: 1,
     identity: options.name,

@@ -33,6 +33,8 @@ export interface ServerOptions {
   dialTimeoutMs: number;
   maxPendingDials: number;
   handshakeTimeoutMs: number;
+  /** Passphrase of the CA key files, when they are encrypted. */
+  caPassphrase?: string | undefined;
   /** Where audit records go: a file path, or 'stdout'. Defaults to <dataDir>/audit.jsonl. */
   auditFile?: string | undefined;
   log: Logger;
@@ -62,7 +64,7 @@ const POLICY_SWEEP_MS = 1000;
 /** Starts the tunnel server: CA front, agent registrations, client tunnels, audit and admin endpoints. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const log = options.log;
-  const ca = await loadCa(join(options.dataDir, 'ca'));
+  const ca = await loadCa(join(options.dataDir, 'ca'), { passphrase: options.caPassphrase });
   const registry = openIdentityStore(options.dataDir);
   const audit = new AuditLog([new JsonLinesSink(options.auditFile ?? join(options.dataDir, 'audit.jsonl'))], 'server');
   const replicaId = randomUUID();
@@ -104,7 +106,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     {
       key: own.key,
       cert: own.cert,
-      ca: ca.rootPem,
+      ca: ca.bundlePem,
       maxConcurrentStreams: 10_000,
       keepaliveIntervalMs: 15_000,
       keepaliveTimeoutMs: 10_000,
@@ -123,7 +125,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const refreshOwn = setInterval(async () => {
     try {
       const fresh = await issueOwnCertificate(ctx, options.serverNames);
-      grpc.setSecureContext({ key: fresh.key, cert: fresh.cert, ca: ca.rootPem });
+      grpc.setSecureContext({ key: fresh.key, cert: fresh.cert, ca: ca.bundlePem });
       log.info('server certificate renewed');
     } catch (err) {
       log.error({ err: (err as Error).message }, 'could not renew the server certificate');
