@@ -8,7 +8,8 @@ import { loadCredential } from '../config/credential.js';
 import { ServerLink } from '../identity/server-link.js';
 import { createLogger } from '../log/logger.js';
 import { logLevelFromEnv } from './env.js';
-import { toPartyCredential } from './party-credential.js';
+import { toPartyCredential, workloadPartyCredential } from './party-credential.js';
+import { isWorkloadCredentialFile, loadWorkloadCredential } from '../config/workload-credential.js';
 import { runUntilSignal } from './run-program.js';
 import { UsageError } from './usage.js';
 
@@ -33,10 +34,15 @@ export async function clientCommand(argv: string[]): Promise<number> {
   }
   if (!values.config) throw new UsageError('--config is required', 'client');
   const config = loadClientConfig(values.config);
-  const loaded = loadCredential(config.credentials);
-  const credential = toPartyCredential(loaded.credential);
   const log = createLogger('client', logLevelFromEnv());
-  for (const warning of loaded.warnings) log.warn(warning);
+  let credential;
+  if (isWorkloadCredentialFile(config.credentials)) {
+    credential = workloadPartyCredential(loadWorkloadCredential(config.credentials));
+  } else {
+    const loaded = loadCredential(config.credentials);
+    credential = toPartyCredential(loaded.credential);
+    for (const warning of loaded.warnings) log.warn(warning);
+  }
   const link = new ServerLink(credential, {
     address: config.server ? formatAddress(config.server) : credential.server,
     log: log.child({ part: 'link' }),

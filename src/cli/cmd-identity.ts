@@ -16,6 +16,8 @@ export const IDENTITY_HELP = `Usage: causeway identity <create|list|show|disable
               Makes a service-account key pair, records only its public key in DATA/identities.db and
               writes the party's credential file (identity, key id, private key, server address, CA bundle)
               with mode 0600. Hand that file to the agent or client; it is the only copy of the key.
+  create      --name NAME --role client --federated [--cidr CIDR ...]
+              a client with no key that proves itself with a workload token from a trusted OIDC issuer
   list        all identities with role, state, key ids and source networks
   show        --name NAME
   disable     --name NAME   refuses new certificates and streams; live tunnels end within seconds
@@ -53,6 +55,7 @@ export async function identityCommand(argv: string[]): Promise<number> {
       cidr: { type: 'string', multiple: true },
       'key-id': { type: 'string' },
       'public-jwk': { type: 'string' },
+      federated: { type: 'boolean' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -84,6 +87,12 @@ export async function identityCommand(argv: string[]): Promise<number> {
         fail(`--name "${name}" is not an identity name like acme-onprem@agents.acme.causeway`);
       }
       if (!values.role || !isRole(values.role) || values.role === 'server') fail('--role must be agent or client');
+      if (values.federated) {
+        if (values.role !== 'client') fail('--federated identities are clients (workload identity via a trusted OIDC issuer)');
+        withStore(dataDir, (store) => store.create(name, 'client', undefined, { cidrs: cidrs() }));
+        process.stdout.write(`created federated client identity ${name}; map a trusted issuer's claim to it in server.yaml (oidc:)\n`);
+        return 0;
+      }
       const target = needCredentialTarget();
       const role = values.role as 'agent' | 'client';
       const { keyId } = await createIdentity({ dataDir, name, role, serverName: values['server-name'], cidrs: cidrs(), ...target });

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
+import { dirname, resolve } from 'node:path';
 import { readCaPassphrase } from '../config/ca-passphrase.js';
+import { toTrustedIssuers } from '../config/oidc.js';
 import { loadServerConfig } from '../config/server.js';
 import { createLogger } from '../log/logger.js';
 import { startServer } from '../server/server.js';
@@ -40,6 +42,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     maxPendingDials: config.limits.maxPendingDials,
     handshakeTimeoutMs: 10_000,
     caPassphrase: readCaPassphrase(config.caPassphraseFile),
+    trustedIssuers: toTrustedIssuers(config.oidc, dirname(resolve(values.config))),
     log,
   });
   return runUntilSignal(log, () => server.close(5000));

@@ -7,6 +7,7 @@ import type { Frozen } from './freeze.js';
 import { hostSchema } from './host.js';
 import { integerSchema } from './integer.js';
 import { loadConfigFile } from './load.js';
+import { trustedIssuerSchema } from './oidc.js';
 import { withPathFields } from './path-fields.js';
 
 const SECOND = 1_000;
@@ -48,6 +49,8 @@ export const serverConfigSchema = withPathFields(
     acl: z.array(aclRuleSchema, { error: expecting('a list of acl rules') }).default(() => []),
     limits: serverLimitsSchema.prefault({}),
     /** File holding the passphrase of encrypted CA keys (mode 0600); see config/ca-passphrase.ts. */
+    /** Trusted OIDC issuers for client workload identity; see config/oidc.ts. */
+    oidc: z.array(trustedIssuerSchema, { error: expecting('a list of trusted issuers') }).default(() => []),
     caPassphraseFile: z.string({ error: expecting('a file path') }).min(1, { error: 'expected a file path' }).optional(),
   }),
   ['dataDir', 'caPassphraseFile'],

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import type { WorkloadTokenVerifier } from '../auth/workload-token.js';
 import type { Logger } from '../log/logger.js';
 import type { CertificateAuthority } from '../pki/ca.js';
 import type { Acl } from '../policy/acl.js';
@@ -46,4 +47,6 @@ export interface ServerContext {
   limits: ServerLimits;
   tunnels: Map<string, LiveTunnel>;
   streamsByIdentity: Map<string, number>;
+  /** Trusted OIDC issuers for client workload identity, when configured. */
+  workloadTokens?: WorkloadTokenVerifier | undefined;
 }

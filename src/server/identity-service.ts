@@ -4,6 +4,7 @@ import { AuthError } from '../auth/errors.js';
 import { decideAccess, type AccessRefusalCode } from '../auth/peer-access.js';
 import { MemoryReplayCache } from '../auth/replay-cache.js';
 import { verifyIssuanceToken } from '../auth/verify-issuance-token.js';
+import type { WorkloadTokenVerifier } from '../auth/workload-token.js';
 import { parseAndVerifyCsr } from '../pki/csr.js';
 import { PkiError } from '../pki/errors.js';
 import { IssueCertificateRequestSchema, IssueCertificateResponseSchema } from '../protocol/gen/causeway/v1/identity_pb.js';
@@ -25,7 +26,10 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
     try {
       const request = fromBinary(IssueCertificateRequestSchema, await call.readUnary(MAX_REQUEST_BYTES));
       const csr = await parseAndVerifyCsr(request.csrDer);
-      const verified = await verifyIssuanceToken(request.token, {
+      const workload = ctx.workloadTokens?.claimsTrustedIssuer(request.token) ? ctx.workloadTokens : undefined;
+      const verified = workload
+        ? await verifyWorkload(workload, request.token)
+        : await verifyIssuanceToken(request.token, {
         audience: ctx.audience,
         csrThumbprint: csr.thumbprint,
         replay,
@@ -37,7 +41,8 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
       const record = ctx.registry.get(verified.identity);
       const decision = decideAccess({
         identity: verified.identity,
-        role: record?.role ?? 'client',
+        // A workload token may only ever stand for a client.
+        role: workload ? 'client' : (record?.role ?? 'client'),
         record,
         issuance: 'not-a-certificate',
         sourceIp: call.socket.remoteAddress,
@@ -85,6 +90,12 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
       call.finish(status, message);
     }
   };
+}
+
+/** Verifies a trusted issuer's workload token; the "key" a certificate is recorded under is the issuer. */
+async function verifyWorkload(verifier: WorkloadTokenVerifier, token: string): Promise<{ identity: string; keyId: string }> {
+  const verified = await verifier.verify(token);
+  return { identity: verified.identity, keyId: `oidc:${verified.issuer}` };
 }
 
 /** A valid token from an identity the registry refuses now (source outside its CIDRs). */

@@ -4,6 +4,7 @@ import { isIP, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AuditLog, JsonLinesSink } from '../audit/audit-log.js';
 import { audienceFor } from '../auth/audience.js';
+import { WorkloadTokenVerifier, type TrustedIssuer } from '../auth/workload-token.js';
 import { startAdmin } from '../admin/admin-server.js';
 import type { Logger } from '../log/logger.js';
 import { loadCa } from '../pki/ca.js';
@@ -33,6 +34,8 @@ export interface ServerOptions {
   dialTimeoutMs: number;
   maxPendingDials: number;
   handshakeTimeoutMs: number;
+  /** OIDC issuers whose workload tokens buy client certificates. */
+  trustedIssuers?: readonly TrustedIssuer[] | undefined;
   /** Passphrase of the CA key files, when they are encrypted. */
   caPassphrase?: string | undefined;
   /** Where audit records go: a file path, or 'stdout'. Defaults to <dataDir>/audit.jsonl. */
@@ -86,6 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     tunnels: new Map(),
     streamsByIdentity: new Map(),
+    workloadTokens: options.trustedIssuers?.length ? new WorkloadTokenVerifier(options.trustedIssuers) : undefined,
   };
 
   const own = await issueOwnCertificate(ctx, options.serverNames);
