@@ -42,7 +42,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     maxPendingDials: config.limits.maxPendingDials,
     handshakeTimeoutMs: 10_000,
     caPassphrase: readCaPassphrase(config.caPassphraseFile),
-    trustedIssuers: toTrustedIssuers(config.oidc, dirname(resolve(values.config))),
+    trustedIssuers: toTrustedIssuers(config.oidc ?? [], dirname(resolve(values.config))),
     log,
   });
   return runUntilSignal(log, () => server.close(5000));

@@ -50,7 +50,7 @@ export const serverConfigSchema = withPathFields(
     limits: serverLimitsSchema.prefault({}),
     /** File holding the passphrase of encrypted CA keys (mode 0600); see config/ca-passphrase.ts. */
     /** Trusted OIDC issuers for client workload identity; see config/oidc.ts. */
-    oidc: z.array(trustedIssuerSchema, { error: expecting('a list of trusted issuers') }).default(() => []),
+    oidc: z.array(trustedIssuerSchema, { error: expecting('a list of trusted issuers') }).optional(),
     caPassphraseFile: z.string({ error: expecting('a file path') }).min(1, { error: 'expected a file path' }).optional(),
   }),
   ['dataDir', 'caPassphraseFile'],

@@ -7,6 +7,7 @@ import { verifyIssuanceToken } from '../auth/verify-issuance-token.js';
 import type { WorkloadTokenVerifier } from '../auth/workload-token.js';
 import { parseAndVerifyCsr } from '../pki/csr.js';
 import { PkiError } from '../pki/errors.js';
+import { RegistryError } from '../registry/identity-store.js';
 import { IssueCertificateRequestSchema, IssueCertificateResponseSchema } from '../protocol/gen/causeway/v1/identity_pb.js';
 import type { CallHandler } from '../protocol/grpc-server.js';
 import { GrpcError, GrpcStatus } from '../protocol/grpc-status.js';
@@ -117,5 +118,8 @@ function toStatus(err: unknown): { status: GrpcError['status']; message: string;
   }
   if (err instanceof PkiError) return { status: GrpcStatus.INVALID_ARGUMENT, message: err.message, code: err.code };
   if (err instanceof GrpcError) return { status: err.status, message: err.message, code: 'ERR_GRPC' };
+  if (err instanceof RegistryError || (err instanceof Error && err.name === 'SqliteError')) {
+    return { status: GrpcStatus.UNAVAILABLE, message: 'identity registry unavailable', code: 'ERR_REGISTRY_UNAVAILABLE' };
+  }
   return { status: GrpcStatus.INVALID_ARGUMENT, message: 'malformed request', code: 'ERR_MALFORMED' };
 }

@@ -17,7 +17,10 @@ import { peerAddress } from './peer.js';
 export function admitPeer(ctx: ServerContext, call: ServerCall, peer: PeerIdentity, stream: string): IssuedCertificate | undefined {
   const issuance = ctx.registry.issuance(peer.serialHex);
   const decision = peerDecision(ctx, peer, call.socket.remoteAddress, issuance);
-  if (decision.allow) return issuance;
+  if (decision.allow) {
+    identityDecisions.increment('stream');
+    return issuance;
+  }
   identityDecisions.increment('stream', decision.code);
   ctx.audit.record({ type: 'deny', layer: 'identity', identity: peer.identity, code: decision.code, reason: decision.reason, source: peerAddress(call) });
   ctx.log.warn({ identity: peer.identity, code: decision.code, reason: decision.reason, stream }, 'stream refused');
