@@ -240,7 +240,8 @@ describe('identity lifecycle: rotation, revocation, source networks, expiry offl
   test('a party whose certificate expired while the server was away is not ready, and re-authenticates when it returns', async () => {
     const clientAdmin = Number(tunnel.client.ready['adminPort']);
     const agentAdmin = Number(tunnel.agent.ready['adminPort']);
-    assert.equal((await readyz(clientAdmin)).status, 200);
+    // Precondition: ready (the previous test may have left it renewing after its CIDRs came back).
+    await waitFor(async () => ((await readyz(clientAdmin)).status === 200 ? true : undefined), 15_000, 'the client to be ready');
     await tunnel.server.stop();
     const client = await waitFor(async () => {
       const r = await readyz(clientAdmin);
