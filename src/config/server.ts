@@ -34,6 +34,8 @@ export const serverLimitsSchema = z.strictObject({
  * certLifetime: 24h             # 5s to 30d
  * acl: []                       # default deny
  * limits: { maxStreamsPerIdentity: 1000, dialTimeout: 10s, maxPendingDials: 1000 }
+ * caPassphraseFile: ./ca-pass  # optional: passphrase of encrypted CA keys (mode 0600)
+ * oidc: []                      # optional: trusted issuers for client workload identity (config/oidc.ts)
  * ```
  */
 export const serverConfigSchema = withPathFields(
