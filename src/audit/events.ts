@@ -5,7 +5,7 @@ export type DenyLayer = 'authn' | 'identity' | 'acl' | 'allowlist' | 'limit' | '
 
 export type AuditEvent =
   | { type: 'token.accepted'; identity: string; keyId: string; source: string }
-  | { type: 'token.rejected'; code: string; reason: string; keyId?: string; source: string }
+  | { type: 'token.rejected'; code: string; reason: string; keyId?: string; identity?: string; source: string }
   | { type: 'certificate.issued'; identity: string; role: string; serial: string; notAfter: string }
   | { type: 'identity.changed'; identity: string; change: 'created' | 'enabled' | 'disabled' | 'key-added' | 'key-removed' | 'removed'; keyId?: string; actor?: string }
   | { type: 'config.reloaded'; file: string; result: 'applied' | 'rejected'; reason?: string }
@@ -47,6 +47,8 @@ export type AuditEvent =
       agent?: string;
       /** The rule or check that decided, e.g. `acl rule 2`, `allowlist entry 0` or `acl:no-rule`. */
       rule?: string;
+      /** The stable code of the check that refused (identity decisions). */
+      code?: string;
     }
   | { type: 'dial.failed'; client: string; agent: string; target: string; result: string; reason: string; dialMs?: number };
 

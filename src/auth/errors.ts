@@ -17,6 +17,8 @@
  * - `ERR_TOKEN_CNF`: `cnf.jkt` is missing or does not name the CSR's key.
  * - `ERR_IDENTITY_DISABLED`: the identity that owns the key is disabled.
  * - `ERR_PEER_CERT`: a peer certificate does not carry a valid identity for this trust domain.
+ * - `ERR_OIDC_UNMAPPED`: a workload token's claim maps to no client identity.
+ * - `ERR_OIDC_JWKS`: a trusted issuer's keys cannot be fetched or read.
  */
 export type AuthErrorCode =
   | 'ERR_TOKEN_MALFORMED'
@@ -34,7 +36,9 @@ export type AuthErrorCode =
   | 'ERR_TOKEN_REPLAY'
   | 'ERR_TOKEN_CNF'
   | 'ERR_IDENTITY_DISABLED'
-  | 'ERR_PEER_CERT';
+  | 'ERR_PEER_CERT'
+  | 'ERR_OIDC_UNMAPPED'
+  | 'ERR_OIDC_JWKS';
 
 /**
  * Error raised when a token or a peer certificate is refused. `message` is safe to return to the

@@ -14,7 +14,8 @@ import { loadCredential } from '../config/credential.js';
 import { ServerLink } from '../identity/server-link.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { adminTokenFromEnv, logLevelFromEnv } from './env.js';
-import { toPartyCredential } from './party-credential.js';
+import { toPartyCredential, workloadPartyCredential } from './party-credential.js';
+import { isWorkloadCredentialFile, loadWorkloadCredential } from '../config/workload-credential.js';
 import { runUntilSignal } from './run-program.js';
 import { UsageError } from './usage.js';
 
@@ -131,10 +132,16 @@ function limitsOf(config: ClientConfig): FrontEndLimits {
   };
 }
 
+/** A link from a credential file: a service-account key, or a workload (OIDC token) credential. */
 function startLink(credentialsFile: string, serverOverride: string | undefined, log: Logger): ServerLink {
-  const loaded = loadCredential(credentialsFile);
-  for (const warning of loaded.warnings) log.warn(warning);
-  const credential = toPartyCredential(loaded.credential);
+  let credential;
+  if (isWorkloadCredentialFile(credentialsFile)) {
+    credential = workloadPartyCredential(loadWorkloadCredential(credentialsFile));
+  } else {
+    const loaded = loadCredential(credentialsFile);
+    for (const warning of loaded.warnings) log.warn(warning);
+    credential = toPartyCredential(loaded.credential);
+  }
   return new ServerLink(credential, { address: serverOverride ?? credential.server, log: log.child({ part: 'link' }) });
 }
 

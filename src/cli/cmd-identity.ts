@@ -1,27 +1,41 @@
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import { parseAddress } from '../config/address.js';
+import { ALLOWED_TOKEN_ALGORITHMS, keyFitsAlgorithm } from '../auth/token-algorithms.js';
 import { isRole } from '../pki/spiffe.js';
-import { IdentityRegistry } from '../registry/identity-registry.js';
-import { createIdentity } from '../registry/create-identity.js';
+import { addIdentityKey, createIdentity } from '../registry/create-identity.js';
+import type { IdentityRecord } from '../registry/identity-store.js';
+import { openIdentityStore } from '../registry/open-identity-store.js';
+import { canonicalCidr, MAX_CIDRS_PER_IDENTITY } from '../registry/source-cidr.js';
 import { UsageError } from './usage.js';
 
-export const IDENTITY_HELP = `Usage: causeway identity <create|list|show|disable|enable> [options]
+export const IDENTITY_HELP = `Usage: causeway identity <create|list|show|disable|enable|add-key|remove-key|set-cidrs> [options]
 
-  create   --name NAME --role agent|client --server HOST:PORT [--server-name NAME] --out FILE
-           Makes a service-account key pair, records only its public key in DATA/identities.json and
-           writes the party's credential file (identity, key id, private key, server address, CA bundle)
-           with mode 0600. Hand that file to the agent or client; it is the only copy of the key.
-  list     all identities with role, state and key ids
-  show     --name NAME
-  disable  --name NAME   refuses new certificates and streams; live tunnels end within seconds
-  enable   --name NAME
+  create      --name NAME --role agent|client --server HOST:PORT [--server-name NAME] --out FILE [--cidr CIDR ...]
+              Makes a service-account key pair, records only its public key in DATA/identities.db and
+              writes the party's credential file (identity, key id, private key, server address, CA bundle)
+              with mode 0600. Hand that file to the agent or client; it is the only copy of the key.
+  create      --name NAME --role client --federated [--cidr CIDR ...]
+              a client with no key that proves itself with a workload token from a trusted OIDC issuer
+  list        all identities with role, state, key ids and source networks
+  show        --name NAME
+  disable     --name NAME   refuses new certificates and streams; live tunnels end within seconds
+  enable      --name NAME
+  add-key     --name NAME --server HOST:PORT [--server-name NAME] --out FILE
+              a new key (for key rotation) and a credential file for it; the old key keeps working
+  add-key     --name NAME --public-jwk FILE
+              registers a public key held elsewhere (EC P-256/P-384, Ed25519 or RSA >= 2048 bits)
+  remove-key  --name NAME --key-id KID   refuses that key; tunnels of certificates it bought end within seconds
+  set-cidrs   --name NAME [--cidr CIDR ...]   source networks for issuance and streams; none = any
 
 Common options:
   --data-dir DIR   the server's data directory (default ./data)
-A running server picks up changes within a second; no restart is needed.`;
+A running server sees every change on its next check (within a second); no restart is needed.`;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*(@[A-Za-z0-9][A-Za-z0-9.-]*)?$/;
+const MAX_NAME_LENGTH = 200;
+const MAX_JWK_FILE_BYTES = 16 * 1024;
 
 export async function identityCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -38,6 +52,10 @@ export async function identityCommand(argv: string[]): Promise<number> {
       server: { type: 'string' },
       'server-name': { type: 'string', default: 'localhost' },
       out: { type: 'string' },
+      cidr: { type: 'string', multiple: true },
+      'key-id': { type: 'string' },
+      'public-jwk': { type: 'string' },
+      federated: { type: 'boolean' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -47,49 +65,116 @@ export async function identityCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const dataDir = values['data-dir'];
-  const registry = new IdentityRegistry(join(dataDir, 'identities.json'));
-  const needName = (): string => {
-    if (!values.name) throw new UsageError('--name is required', 'identity');
-    return values.name;
+  const fail = (message: string): never => {
+    throw new UsageError(message, 'identity');
   };
+  const needName = (): string => values.name ?? fail('--name is required');
+  const needCredentialTarget = (): { server: string; out: string } => {
+    if (!values.server || !parseAddress(values.server).ok) fail('--server HOST:PORT is required');
+    if (!values.out) fail('--out FILE is required (where to write the credential)');
+    return { server: values.server!, out: values.out! };
+  };
+  const cidrs = (): string[] => {
+    const list = (values.cidr ?? []).flatMap((c) => c.split(',')).filter((c) => c.trim() !== '' && c.trim() !== 'none');
+    if (list.length > MAX_CIDRS_PER_IDENTITY) fail(`at most ${MAX_CIDRS_PER_IDENTITY} --cidr values`);
+    return list.map((c) => canonicalCidr(c) ?? fail(`--cidr "${c}" is not a network like 10.0.0.0/8 or 2001:db8::/32`));
+  };
+
   switch (sub) {
     case 'create': {
       const name = needName();
-      if (!NAME.test(name) || name.length > 200) {
-        throw new UsageError(`--name "${name}" is not an identity name like acme-onprem@agents.acme.causeway`, 'identity');
+      if (!NAME.test(name) || name.length > MAX_NAME_LENGTH) {
+        fail(`--name "${name}" is not an identity name like acme-onprem@agents.acme.causeway`);
       }
-      if (!values.role || !isRole(values.role) || values.role === 'server') throw new UsageError('--role must be agent or client', 'identity');
-      if (!values.server || !parseAddress(values.server).ok) throw new UsageError('--server HOST:PORT is required', 'identity');
-      if (!values.out) throw new UsageError('--out FILE is required (where to write the credential)', 'identity');
-      const { keyId } = await createIdentity({
-        dataDir,
-        name,
-        role: values.role,
-        server: values.server,
-        serverName: values['server-name'],
-        out: values.out,
-      });
-      process.stdout.write(`created ${values.role} identity ${name} (key ${keyId}); credential written to ${values.out}\n`);
+      if (!values.role || !isRole(values.role) || values.role === 'server') fail('--role must be agent or client');
+      if (values.federated) {
+        if (values.role !== 'client') fail('--federated identities are clients (workload identity via a trusted OIDC issuer)');
+        withStore(dataDir, (store) => store.create(name, 'client', undefined, { cidrs: cidrs() }));
+        process.stdout.write(`created federated client identity ${name}; map a trusted issuer's claim to it in server.yaml (oidc:)\n`);
+        return 0;
+      }
+      const target = needCredentialTarget();
+      const role = values.role as 'agent' | 'client';
+      const { keyId } = await createIdentity({ dataDir, name, role, serverName: values['server-name'], cidrs: cidrs(), ...target });
+      process.stdout.write(`created ${role} identity ${name} (key ${keyId}); credential written to ${target.out}\n`);
+      return 0;
+    }
+    case 'add-key': {
+      const name = needName();
+      if (values['public-jwk']) {
+        const publicJwk = readPublicJwk(values['public-jwk'], fail);
+        const keyId = await calculateJwkThumbprint(publicJwk, 'sha256');
+        withStore(dataDir, (store) => store.addKey(name, { keyId, publicJwk: { ...publicJwk, kid: keyId } }));
+        process.stdout.write(`added key ${keyId} to ${name}; sign issuance tokens with kid ${keyId}\n`);
+        return 0;
+      }
+      const target = needCredentialTarget();
+      const { keyId } = await addIdentityKey({ dataDir, name, serverName: values['server-name'], ...target });
+      process.stdout.write(`added key ${keyId} to ${name}; credential written to ${target.out}\n`);
+      return 0;
+    }
+    case 'remove-key': {
+      const name = needName();
+      const keyId = values['key-id'] ?? fail('--key-id is required');
+      const record = withStore(dataDir, (store) => store.removeKey(name, keyId));
+      const left = record.keys.length === 0 ? '; it has no key left and can get no certificate' : '';
+      process.stdout.write(`removed key ${keyId} from ${name}${left}\n`);
+      return 0;
+    }
+    case 'set-cidrs': {
+      const record = withStore(dataDir, (store) => store.setCidrs(needName(), cidrs()));
+      process.stdout.write(`${record.name} may connect from ${record.cidrs.length ? record.cidrs.join(', ') : 'any address'}\n`);
       return 0;
     }
     case 'list':
-      for (const r of registry.list()) {
-        process.stdout.write(`${r.name}\t${r.role}\t${r.enabled ? 'enabled' : 'disabled'}\t${r.keys.map((k) => k.keyId).join(',')}\n`);
-      }
+      for (const r of withStore(dataDir, (store) => store.list())) process.stdout.write(`${summary(r)}\n`);
       return 0;
     case 'show': {
-      const record = registry.get(needName());
-      if (!record) throw new UsageError(`no identity named ${values.name}`, 'identity');
+      const name = needName();
+      const record = withStore(dataDir, (store) => store.get(name)) ?? fail(`no identity named ${name}`);
       process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
       return 0;
     }
     case 'disable':
     case 'enable': {
-      const record = registry.setEnabled(needName(), sub === 'enable');
+      const record = withStore(dataDir, (store) => store.setEnabled(needName(), sub === 'enable'));
       process.stdout.write(`${record.name} is now ${record.enabled ? 'enabled' : 'disabled'}\n`);
       return 0;
     }
     default:
-      throw new UsageError(`unknown identity command "${sub}"`, 'identity');
+      return fail(`unknown identity command "${sub}"`);
   }
+}
+
+function withStore<T>(dataDir: string, use: (store: ReturnType<typeof openIdentityStore>) => T): T {
+  const store = openIdentityStore(dataDir);
+  try {
+    return use(store);
+  } finally {
+    store.close();
+  }
+}
+
+function summary(r: IdentityRecord): string {
+  const keys = r.keys.map((k) => k.keyId).join(',') || '-';
+  return `${r.name}\t${r.role}\t${r.enabled ? 'enabled' : 'disabled'}\t${keys}\t${r.cidrs.join(',') || 'any'}`;
+}
+
+function readPublicJwk(file: string, fail: (message: string) => never): JWK {
+  let jwk: JWK;
+  try {
+    const text = readFileSync(file, 'utf8');
+    if (text.length > MAX_JWK_FILE_BYTES) fail(`${file} is larger than ${MAX_JWK_FILE_BYTES} bytes`);
+    jwk = JSON.parse(text) as JWK;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    return fail(`${file}: not a JSON JWK (${(err as Error).message})`);
+  }
+  if (typeof jwk !== 'object' || jwk === null || 'd' in jwk || 'p' in jwk || 'k' in jwk) {
+    fail(`${file} must hold a public JWK only, without private parts`);
+  }
+  if (!ALLOWED_TOKEN_ALGORITHMS.some((alg) => keyFitsAlgorithm(jwk, alg))) {
+    fail(`${file}: the key must be EC P-256 or P-384, Ed25519, or RSA of at least 2048 bits`);
+  }
+  return jwk;
 }

@@ -6,7 +6,8 @@ import { loadServerConfig } from '../config/server.js';
 import { explainAcl, type AclExplanation } from '../policy/acl-explain.js';
 import { compileAcl } from '../policy/acl.js';
 import type { Decision } from '../policy/decision.js';
-import { IdentityRegistry } from '../registry/identity-registry.js';
+import { openIdentityStore, REGISTRY_FILE } from '../registry/open-identity-store.js';
+import { LEGACY_REGISTRY_FILE } from '../registry/legacy-json-registry.js';
 import { UsageError } from './usage.js';
 
 export const POLICY_HELP = `Usage: causeway policy check --config server.yaml --client ID --target HOST:PORT [--agent ID] [--json]
@@ -69,8 +70,8 @@ export async function policyCommand(argv: string[]): Promise<number> {
   const acl = compileAcl(config.acl);
   const { host, port } = target.address;
 
-  const registryFile = join(config.dataDir, 'identities.json');
-  const registry = existsSync(registryFile) ? new IdentityRegistry(registryFile) : undefined;
+  const hasRegistry = existsSync(join(config.dataDir, REGISTRY_FILE)) || existsSync(join(config.dataDir, LEGACY_REGISTRY_FILE));
+  const registry = hasRegistry ? openIdentityStore(config.dataDir) : undefined;
   const agentNames = values.agent !== undefined ? [values.agent] : (registry?.list() ?? []).filter((r) => r.role === 'agent').map((r) => r.name);
   const client = values.client;
   const agents = agentNames.map((agent) => {
@@ -80,6 +81,7 @@ export async function policyCommand(argv: string[]): Promise<number> {
   const overall = explainAcl(acl, { client, host, port, agent: values.agent });
   const allowed = agents.length > 0 ? agents.some((a) => a.decision.allow && !(registry !== undefined && a.enabled !== true)) : overall.granting.length > 0;
   const report: PolicyCheckReport = { client, agent: values.agent, registry: registry !== undefined, target: overall.target, agents, rules: overall.rules, allowed };
+  registry?.close();
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : render(report, agentNames.length === 0));
   return allowed ? 0 : 1;
 }

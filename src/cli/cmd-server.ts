@@ -1,4 +1,7 @@
 import { parseArgs } from 'node:util';
+import { dirname, resolve } from 'node:path';
+import { readCaPassphrase } from '../config/ca-passphrase.js';
+import { toTrustedIssuers } from '../config/oidc.js';
 import { loadServerConfig } from '../config/server.js';
 import { createLogger } from '../log/logger.js';
 import { startServer } from '../server/server.js';
@@ -11,11 +14,12 @@ import { UsageError } from './usage.js';
 export const SERVER_HELP = `Usage: causeway server --config server.yaml
 
 Runs the tunnel server. The config names the listen address, the data directory (which holds ca/ from
-'causeway ca init' and identities.json from 'causeway identity create'), the ACL and limits.
+'causeway ca init' and identities.db from 'causeway identity create'), the ACL and limits.
 See docs/config.md. Audit records go to <dataDir>/audit.db (SQLite, hash-chained, 30-day retention;
 see 'causeway audit --help') and as JSON lines to <dataDir>/audit.jsonl. The admin listener serves
 /healthz /readyz /metrics /status and the dashboard at /; bound beyond loopback it needs
 CAUSEWAY_ADMIN_TOKEN (sent as 'Authorization: Bearer TOKEN', or #token=TOKEN in the dashboard URL).
+Encrypted CA keys are unlocked with CAUSEWAY_CA_PASSPHRASE_FILE, CAUSEWAY_CA_PASSPHRASE or caPassphraseFile.
 
 Options:
   --config FILE   server config (YAML)          (required)
@@ -57,6 +61,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
       unauthorizedWarn: { threshold: config.audit.unauthorizedWarn.threshold, windowMs: config.audit.unauthorizedWarn.window },
     },
     adminToken: adminTokenFromEnv(),
+    caPassphrase: readCaPassphrase(config.caPassphraseFile),
+    trustedIssuers: toTrustedIssuers(config.oidc ?? [], dirname(resolve(values.config))),
     log,
   });
   const reloader = watchPolicy({

@@ -8,6 +8,7 @@ import type { Frozen } from './freeze.js';
 import { hostSchema } from './host.js';
 import { integerSchema } from './integer.js';
 import { loadConfigFile } from './load.js';
+import { trustedIssuerSchema } from './oidc.js';
 import { withPathFields } from './path-fields.js';
 
 const SECOND = 1_000;
@@ -34,12 +35,14 @@ export const serverLimitsSchema = z.strictObject({
  * ```yaml
  * listen: 127.0.0.1:8443        # gRPC over mTLS; port 0 = pick one
  * admin: 127.0.0.1:0            # optional admin HTTP; omit to disable
- * dataDir: ./data               # relative to this file; holds ca/ and identities.json
+ * dataDir: ./data               # relative to this file; holds ca/ and identities.db
  * serverNames: [localhost, 127.0.0.1, ::1]
  * certLifetime: 24h             # 5s to 30d
  * acl: []                       # default deny
  * limits: { maxStreamsPerIdentity: 1000, dialTimeout: 10s, maxPendingDials: 1000 }
  * audit: { store: sqlite, retention: 30d }   # see config/audit.ts
+ * caPassphraseFile: ./ca-pass  # optional: passphrase of encrypted CA keys (mode 0600)
+ * oidc: []                      # optional: trusted issuers for client workload identity (config/oidc.ts)
  * ```
  */
 export const serverConfigSchema = withPathFields(
@@ -62,8 +65,12 @@ export const serverConfigSchema = withPathFields(
       })
       .prefault({}),
     audit: auditConfigSchema.prefault({}),
+    /** Trusted OIDC issuers for client workload identity; see config/oidc.ts. */
+    oidc: z.array(trustedIssuerSchema, { error: expecting('a list of trusted issuers') }).optional(),
+    /** File holding the passphrase of encrypted CA keys (mode 0600); see config/ca-passphrase.ts. */
+    caPassphraseFile: z.string({ error: expecting('a file path') }).min(1, { error: 'expected a file path' }).optional(),
   }),
-  ['dataDir', 'audit.jsonLinesFile'],
+  ['dataDir', 'audit.jsonLinesFile', 'caPassphraseFile'],
 );
 
 /** A validated, frozen server config (`dataDir` absolute; durations in ms). */

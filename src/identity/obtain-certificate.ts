@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { JWK } from 'jose';
 import { createIssuanceToken } from '../auth/issuance-token.js';
@@ -11,6 +12,11 @@ export interface PartyCredential {
   identity: string;
   keyId: string;
   privateKey: JWK;
+  /**
+   * When set, the party proves who it is with the workload token in this file (re-read on every
+   * issuance, since the platform rotates it) instead of a service-account key.
+   */
+  workloadTokenFile?: string;
   server: string;
   serverName: string;
   audience: string;
@@ -32,6 +38,14 @@ export interface HeldCertificate {
 
 export const ISSUE_CERTIFICATE_METHOD = '/causeway.v1.Identity/IssueCertificate';
 
+const MAX_WORKLOAD_TOKEN_BYTES = 16 * 1024;
+
+async function readWorkloadToken(file: string): Promise<string> {
+  const text = (await readFile(file, 'utf8')).trim();
+  if (text.length === 0 || text.length > MAX_WORKLOAD_TOKEN_BYTES) throw new Error(`${file}: expected a JWT of at most ${MAX_WORKLOAD_TOKEN_BYTES} bytes`);
+  return text;
+}
+
 function derToPem(der: Uint8Array): string {
   return new X509Certificate(Buffer.from(der)).toString();
 }
@@ -47,13 +61,15 @@ export async function obtainCertificate(
 ): Promise<HeldCertificate> {
   const key = await generateLeafKey();
   const csrDer = await createCsr(key, credential.identity);
-  const token = await createIssuanceToken({
-    identity: credential.identity,
-    keyId: credential.keyId,
-    privateJwk: credential.privateKey,
-    audience: credential.audience,
-    cnfJkt: await jwkThumbprint(key.publicJwk),
-  });
+  const token = credential.workloadTokenFile
+    ? await readWorkloadToken(credential.workloadTokenFile)
+    : await createIssuanceToken({
+        identity: credential.identity,
+        keyId: credential.keyId,
+        privateJwk: credential.privateKey,
+        audience: credential.audience,
+        cnfJkt: await jwkThumbprint(key.publicJwk),
+      });
   const channel = new GrpcChannel({
     address,
     serverName: credential.serverName,

@@ -1,9 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger.js';
 import { GrpcChannel } from '../protocol/grpc-channel.js';
-import { GrpcError, GrpcStatus } from '../protocol/grpc-status.js';
 import { Backoff } from './backoff.js';
 import { obtainCertificate, type HeldCertificate, type PartyCredential } from './obtain-certificate.js';
+
+/** Longest wait between attempts to get a certificate while holding no valid one. */
+export const NO_CERTIFICATE_RETRY_CAP_MS = 2000;
+
+/** Default of {@link ServerLinkOptions.certificateWaitMs}. */
+export const DEFAULT_CERTIFICATE_WAIT_MS = 8000;
 
 export interface ServerLinkOptions {
   address: string;
@@ -12,6 +17,8 @@ export interface ServerLinkOptions {
   keepaliveIntervalMs?: number;
   keepaliveTimeoutMs?: number;
   maxConcurrentStreams?: number;
+  /** Longest a new stream waits for a certificate when the party holds no valid one. */
+  certificateWaitMs?: number;
 }
 
 /**
@@ -26,6 +33,7 @@ export class ServerLink extends EventEmitter {
   private stopped = false;
   private obtaining: Promise<HeldCertificate> | undefined;
   private readonly backoff = new Backoff();
+  private lastError: string | undefined;
 
   constructor(
     private readonly credential: PartyCredential,
@@ -52,19 +60,13 @@ export class ServerLink extends EventEmitter {
   }
 
   /**
-   * The channel for new streams: the current one if it is alive, else a new one. Without a valid
-   * certificate it fails at once (UNAVAILABLE) while a renewal runs in the background, so callers answer
-   * their peers instead of waiting on a server that may be away for long.
+   * The channel for new streams: the current one if it is alive, else a new one (renewing an expired
+   * certificate first). Waits at most `certificateWaitMs` for a certificate, so a caller whose party
+   * is refused one (disabled, outside its networks) gets an error rather than waiting forever.
    */
   async channel(): Promise<GrpcChannel> {
-    if (this.stopped) throw new GrpcError(GrpcStatus.UNAVAILABLE, 'shutting down');
-    if (!this.held || this.held.notAfter.getTime() <= Date.now()) {
-      this.renew().catch(() => undefined);
-      throw new GrpcError(
-        GrpcStatus.UNAVAILABLE,
-        this.held ? 'certificate expired; renewing with the tunnel server' : 'no certificate yet: the tunnel server has not been reached',
-      );
-    }
+    if (this.stopped) throw new Error('link stopped');
+    if (!this.held || this.held.notAfter.getTime() <= Date.now()) await this.renewWithin(this.options.certificateWaitMs ?? DEFAULT_CERTIFICATE_WAIT_MS);
     if (!this.current || this.current.isClosed) this.current = this.makeChannel(this.held!);
     await this.current.connected();
     return this.current;
@@ -90,6 +92,18 @@ export class ServerLink extends EventEmitter {
     });
   }
 
+  private async renewWithin(waitMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no valid certificate (${this.lastError ?? 'still trying'})`)), waitMs);
+    });
+    try {
+      await Promise.race([this.renew(), gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private renew(): Promise<HeldCertificate> {
     this.obtaining ??= this.obtainWithRetry().finally(() => {
       this.obtaining = undefined;
@@ -106,11 +120,15 @@ export class ServerLink extends EventEmitter {
           callMs: 15_000,
         });
         this.backoff.reset();
+        this.lastError = undefined;
         this.install(held);
         return held;
       } catch (err) {
-        const delay = this.backoff.next();
-        this.options.log.warn({ err: (err as Error).message, retryInMs: delay }, 'could not obtain a certificate');
+        // Without a valid certificate the party is down, so it retries often enough to return within
+        // seconds of the server; with one it may back off further.
+        const delay = Math.min(this.backoff.next(), this.notReadyReason() ? NO_CERTIFICATE_RETRY_CAP_MS : Number.POSITIVE_INFINITY);
+        this.lastError = (err as Error).message;
+        this.options.log.warn({ err: this.lastError, retryInMs: delay }, 'could not obtain a certificate');
         this.emit('certificate-error', err);
         await new Promise((resolve) => setTimeout(resolve, delay));
       }

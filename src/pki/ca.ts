@@ -22,6 +22,10 @@ export const CA_FILES = Object.freeze({
   intermediateCertificate: 'intermediate.crt',
   intermediateKey: 'intermediate.key',
   config: 'ca.json',
+  /** The intermediate that signed before the last rotation, kept in bundles during the overlap. */
+  previousIntermediateCertificate: 'intermediate.previous.crt',
+  /** `{ "until": ISO date }`: when the previous intermediate leaves the bundles. */
+  previousIntermediateOverlap: 'intermediate.previous.json',
 });
 
 const CA_DIRECTORY_MODE = 0o700;
@@ -50,6 +54,11 @@ export class CertificateAuthority {
   readonly intermediatePem: string;
   /** PEM of the certificates to send after a leaf so peers can build a path to the root. */
   readonly chainPem: string;
+  /**
+   * PEM of the root, the current intermediate and, during a rotation's overlap, the previous one:
+   * what a verifier needs to accept a leaf of either intermediate even when it is sent alone.
+   */
+  readonly bundlePem: string;
   /** DER of the root certificate. */
   readonly rootDer: Uint8Array;
   /** DER of the intermediate certificate. */
@@ -61,7 +70,12 @@ export class CertificateAuthority {
    * @param root the trust anchor.
    * @param signer the intermediate signer, whose certificate chains to `root`.
    */
-  constructor(trustDomain: string, root: x509.X509Certificate, signer: Signer) {
+  constructor(
+    trustDomain: string,
+    root: x509.X509Certificate,
+    signer: Signer,
+    previousIntermediates: readonly x509.X509Certificate[] = [],
+  ) {
     if (!isValidTrustDomain(trustDomain)) {
       throw new PkiError('ERR_NAME_INVALID', 'invalid trust domain');
     }
@@ -69,6 +83,7 @@ export class CertificateAuthority {
     this.rootPem = toPem(root);
     this.intermediatePem = toPem(signer.certificate);
     this.chainPem = this.intermediatePem;
+    this.bundlePem = [this.rootPem, this.intermediatePem, ...previousIntermediates.map(toPem)].join('');
     this.rootDer = new Uint8Array(root.rawData);
     this.intermediateDer = new Uint8Array(signer.certificate.rawData);
     this.#signer = signer;
@@ -96,6 +111,8 @@ export class CertificateAuthority {
 export interface InitCaOptions {
   readonly trustDomain: string;
   readonly now?: Date;
+  /** Encrypts both key files (PKCS#8, AES-256-CBC with PBKDF2) with this passphrase. */
+  readonly passphrase?: string | undefined;
 }
 
 /**
@@ -131,19 +148,14 @@ export async function initCa(dir: string, options: InitCaOptions): Promise<void>
     extensions: await rootCaExtensions(rootPublicKey),
   });
 
-  const intermediateKeys = await generateCaKeyPair();
-  const intermediatePublicKey = await x509.PublicKey.create(intermediateKeys.publicKey);
-  const intermediate = await new FileSigner(root, rootKeys.privateKey, 'P-256').sign({
-    subject: caName(`${trustDomain} Intermediate CA`),
-    publicKey: intermediatePublicKey,
-    serialNumber: randomSerialHex(),
+  const { keys: intermediateKeys, certificate: intermediate } = await createIntermediate(
+    trustDomain,
+    new FileSigner(root, rootKeys.privateKey, 'P-256'),
     notBefore,
-    notAfter: addYears(notBefore, INTERMEDIATE_LIFETIME_YEARS),
-    extensions: await intermediateCaExtensions(intermediatePublicKey, root),
-  });
+  );
 
-  await writePrivateKeyFile(join(dir, CA_FILES.rootKey), privateKeyToPem(rootKeys.privateKey));
-  await writePrivateKeyFile(join(dir, CA_FILES.intermediateKey), privateKeyToPem(intermediateKeys.privateKey));
+  await writePrivateKeyFile(join(dir, CA_FILES.rootKey), privateKeyToPem(rootKeys.privateKey, options.passphrase));
+  await writePrivateKeyFile(join(dir, CA_FILES.intermediateKey), privateKeyToPem(intermediateKeys.privateKey, options.passphrase));
   await writeNewFile(join(dir, CA_FILES.rootCertificate), toPem(root), CERTIFICATE_FILE_MODE);
   await writeNewFile(join(dir, CA_FILES.intermediateCertificate), toPem(intermediate), CERTIFICATE_FILE_MODE);
   await writeNewFile(join(dir, CA_FILES.config), `${JSON.stringify({ trustDomain }, null, 2)}\n`, CERTIFICATE_FILE_MODE);
@@ -156,9 +168,10 @@ export async function initCa(dir: string, options: InitCaOptions): Promise<void>
  * @throws {@link PkiError} `ERR_CA_MISSING` naming a missing file, `ERR_CA_KEY_PERMISSIONS` for a
  *   key file with a too-open mode, `ERR_CA_INVALID` for inconsistent or unreadable files.
  */
-export async function loadCa(dir: string): Promise<CertificateAuthority> {
+export async function loadCa(dir: string, options: { passphrase?: string | undefined; now?: Date } = {}): Promise<CertificateAuthority> {
   const trustDomain = await readTrustDomain(join(dir, CA_FILES.config));
   try {
+    // Only the mode is checked here; the root key is decrypted only to sign an intermediate.
     await readPrivateKeyFile(join(dir, CA_FILES.rootKey));
   } catch (error) {
     if (!(error instanceof PkiError && error.code === 'ERR_CA_MISSING')) {
@@ -166,9 +179,64 @@ export async function loadCa(dir: string): Promise<CertificateAuthority> {
     }
   }
   const root = await readCertificateFile(join(dir, CA_FILES.rootCertificate));
-  const signer = await FileSigner.load(join(dir, CA_FILES.intermediateCertificate), join(dir, CA_FILES.intermediateKey));
+  const signer = await FileSigner.load(
+    join(dir, CA_FILES.intermediateCertificate),
+    join(dir, CA_FILES.intermediateKey),
+    options.passphrase,
+  );
   await assertIssuedBy(signer.certificate, root);
-  return new CertificateAuthority(trustDomain, root, signer);
+  const previous = await readPreviousIntermediate(dir, options.now ?? new Date());
+  if (previous) await assertIssuedBy(previous, root);
+  return new CertificateAuthority(trustDomain, root, signer, previous ? [previous] : []);
+}
+
+/**
+ * A new intermediate CA key pair and certificate, valid for 5 years from `notBefore`, signed by
+ * `rootSigner`.
+ */
+export async function createIntermediate(
+  trustDomain: string,
+  rootSigner: Signer,
+  notBefore: Date,
+): Promise<{ keys: webcrypto.CryptoKeyPair; certificate: x509.X509Certificate }> {
+  const keys = await generateCaKeyPair();
+  const publicKey = await x509.PublicKey.create(keys.publicKey);
+  const certificate = await rootSigner.sign({
+    subject: caName(`${trustDomain} Intermediate CA`),
+    publicKey,
+    serialNumber: randomSerialHex(),
+    notBefore,
+    notAfter: new Date(Math.min(addYears(notBefore, INTERMEDIATE_LIFETIME_YEARS).getTime(), rootSigner.certificate.notAfter.getTime())),
+    extensions: await intermediateCaExtensions(publicKey, rootSigner.certificate),
+  });
+  return { keys, certificate };
+}
+
+/** The previous intermediate while its overlap lasts at `now`, else undefined. */
+async function readPreviousIntermediate(dir: string, now: Date): Promise<x509.X509Certificate | undefined> {
+  let overlap: { until?: unknown };
+  try {
+    overlap = JSON.parse(await readFile(join(dir, CA_FILES.previousIntermediateOverlap), 'utf8')) as { until?: unknown };
+  } catch (cause) {
+    if (isErrnoException(cause) && cause.code === 'ENOENT') return undefined;
+    throw new PkiError('ERR_CA_INVALID', `${CA_FILES.previousIntermediateOverlap} is not valid JSON`, { cause });
+  }
+  const until = typeof overlap.until === 'string' ? new Date(overlap.until) : new Date(Number.NaN);
+  if (Number.isNaN(until.getTime())) {
+    throw new PkiError('ERR_CA_INVALID', `${CA_FILES.previousIntermediateOverlap}: "until" must be an ISO date`);
+  }
+  if (now >= until) return undefined;
+  return readCertificateFile(join(dir, CA_FILES.previousIntermediateCertificate));
+}
+
+/**
+ * The public half of a CA directory (trust domain and root), which credential files carry; needs no
+ * key and no passphrase.
+ */
+export async function loadCaPublic(dir: string): Promise<{ trustDomain: string; rootPem: string }> {
+  const trustDomain = await readTrustDomain(join(dir, CA_FILES.config));
+  const root = await readCertificateFile(join(dir, CA_FILES.rootCertificate));
+  return { trustDomain, rootPem: toPem(root) };
 }
 
 async function readTrustDomain(path: string): Promise<string> {

@@ -9,6 +9,7 @@
  * - `ERR_CA_MISSING`: a CA file is missing.
  * - `ERR_CA_KEY_PERMISSIONS`: a CA private key file is readable by group or others.
  * - `ERR_CA_INVALID`: the CA files are inconsistent or unreadable.
+ * - `ERR_CA_PASSPHRASE`: a CA key is encrypted and no passphrase, or a wrong one, was given.
  * - `ERR_CA_EXPIRED`: the issuing certificate is outside its validity period.
  * - `ERR_NAME_INVALID`: a trust domain, identity or role is not acceptable.
  * - `ERR_LEAF_REQUEST_INVALID`: a leaf issuance request is not acceptable.
@@ -22,6 +23,7 @@ export type PkiErrorCode =
   | 'ERR_CA_MISSING'
   | 'ERR_CA_KEY_PERMISSIONS'
   | 'ERR_CA_INVALID'
+  | 'ERR_CA_PASSPHRASE'
   | 'ERR_CA_EXPIRED'
   | 'ERR_NAME_INVALID'
   | 'ERR_LEAF_REQUEST_INVALID';

@@ -1,8 +1,8 @@
-import { createPrivateKey, createPublicKey, timingSafeEqual } from 'node:crypto';
+import { createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { webcrypto } from 'node:crypto';
 import { readCertificateFile } from './certificate-file.js';
 import { PkiError } from './errors.js';
-import { importPrivateKeyPem, readPrivateKeyFile } from './key-file.js';
+import { decodePrivateKeyPem, importPrivateKeyPem, readPrivateKeyFile } from './key-file.js';
 import { classifyPublicKey, signingAlgorithmFor } from './key-types.js';
 import type { KeyType } from './key-types.js';
 import type { CertificateTemplate, Signer } from './signer.js';
@@ -34,7 +34,7 @@ export class FileSigner implements Signer {
    *
    * @throws {@link PkiError} `ERR_CA_MISSING`, `ERR_CA_KEY_PERMISSIONS` or `ERR_CA_INVALID`.
    */
-  static async load(certificatePath: string, privateKeyPath: string): Promise<FileSigner> {
+  static async load(certificatePath: string, privateKeyPath: string, passphrase?: string): Promise<FileSigner> {
     const certificate = await readCertificateFile(certificatePath);
     const keyPem = await readPrivateKeyFile(privateKeyPath);
     const spki = new Uint8Array(certificate.publicKey.rawData);
@@ -44,10 +44,10 @@ export class FileSigner implements Signer {
     }
     let privateKey: webcrypto.CryptoKey;
     try {
-      if (!sameKey(spki, keyPem)) {
+      if (!sameKey(spki, decodePrivateKeyPem(keyPem, passphrase, privateKeyPath))) {
         throw new PkiError('ERR_CA_INVALID', `${privateKeyPath} is not the key of ${certificatePath}`);
       }
-      privateKey = await importPrivateKeyPem(keyPem, classification.keyType);
+      privateKey = await importPrivateKeyPem(keyPem, classification.keyType, passphrase);
     } catch (cause) {
       if (cause instanceof PkiError) {
         throw cause;
@@ -74,8 +74,8 @@ export class FileSigner implements Signer {
   }
 }
 
-function sameKey(certificateSpki: Uint8Array, privateKeyPem: string): boolean {
-  const derived = createPublicKey(createPrivateKey({ key: privateKeyPem, format: 'pem' })).export({
+function sameKey(certificateSpki: Uint8Array, privateKey: KeyObject): boolean {
+  const derived = createPublicKey(privateKey).export({
     type: 'spki',
     format: 'der',
   });

@@ -9,14 +9,45 @@ import type { KeyType } from './key-types.js';
 export const PRIVATE_KEY_FILE_MODE = 0o600;
 const GROUP_OR_OTHER_BITS = 0o077;
 
-/** Encodes an extractable private key as PKCS#8 PEM. */
-export function privateKeyToPem(key: webcrypto.CryptoKey): string {
-  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString();
+/** Cipher of passphrase-encrypted PKCS#8 key files (PBES2 with PBKDF2, as OpenSSL writes them). */
+const KEY_FILE_CIPHER = 'aes-256-cbc';
+const ENCRYPTED_PEM_LABEL = '-----BEGIN ENCRYPTED PRIVATE KEY-----';
+
+/** Encodes an extractable private key as PKCS#8 PEM, encrypted when a passphrase is given. */
+export function privateKeyToPem(key: webcrypto.CryptoKey, passphrase?: string): string {
+  const object = KeyObject.from(key);
+  return (
+    passphrase === undefined
+      ? object.export({ type: 'pkcs8', format: 'pem' })
+      : object.export({ type: 'pkcs8', format: 'pem', cipher: KEY_FILE_CIPHER, passphrase })
+  ).toString();
 }
 
-/** Imports an unencrypted PKCS#8 PEM private key of a known type as a non-extractable signing key. */
-export function importPrivateKeyPem(pem: string, keyType: KeyType): Promise<webcrypto.CryptoKey> {
-  const der = createPrivateKey({ key: pem, format: 'pem' }).export({ type: 'pkcs8', format: 'der' });
+/**
+ * Decodes a PKCS#8 PEM private key, decrypting it with `passphrase` when it is encrypted.
+ *
+ * @throws {@link PkiError} `ERR_CA_PASSPHRASE` when the key is encrypted and the passphrase is
+ *   missing or wrong.
+ */
+export function decodePrivateKeyPem(pem: string, passphrase: string | undefined, path = 'private key'): KeyObject {
+  const encrypted = pem.includes(ENCRYPTED_PEM_LABEL);
+  if (encrypted && passphrase === undefined) {
+    throw new PkiError(
+      'ERR_CA_PASSPHRASE',
+      `${path} is encrypted; give its passphrase (CAUSEWAY_CA_PASSPHRASE, CAUSEWAY_CA_PASSPHRASE_FILE or caPassphraseFile)`,
+    );
+  }
+  try {
+    return createPrivateKey(encrypted ? { key: pem, format: 'pem', passphrase: passphrase! } : { key: pem, format: 'pem' });
+  } catch (cause) {
+    if (encrypted) throw new PkiError('ERR_CA_PASSPHRASE', `${path}: the passphrase does not decrypt it`, { cause });
+    throw cause;
+  }
+}
+
+/** Imports a PKCS#8 PEM private key of a known type as a non-extractable signing key. */
+export function importPrivateKeyPem(pem: string, keyType: KeyType, passphrase?: string): Promise<webcrypto.CryptoKey> {
+  const der = decodePrivateKeyPem(pem, passphrase).export({ type: 'pkcs8', format: 'der' });
   return webcrypto.subtle.importKey('pkcs8', der, importAlgorithmFor(keyType), false, ['sign']);
 }
 

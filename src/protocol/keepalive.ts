@@ -22,7 +22,10 @@ export function startKeepalive(session: Http2Session, options: KeepaliveOptions)
     const sent = session.ping((err) => {
       if (deadline) clearTimeout(deadline);
       deadline = undefined;
-      if (err && !session.destroyed) options.onDead(`PING failed: ${err.message}`);
+      // A session closing gracefully (a party retiring its connection after certificate rotation)
+      // cancels every PING at once; its streams are alive and must be left to finish.
+      const retiring = session.closed && (err as NodeJS.ErrnoException | null)?.code === 'ERR_HTTP2_PING_CANCEL';
+      if (err && !session.destroyed && !retiring) options.onDead(`PING failed: ${err.message}`);
     });
     if (!sent && deadline) {
       clearTimeout(deadline);

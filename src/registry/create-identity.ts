@@ -1,10 +1,10 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { audienceFor } from '../auth/audience.js';
-import { loadCa } from '../pki/ca.js';
-import { generateServiceAccountKey } from '../pki/service-account.js';
+import { loadCaPublic } from '../pki/ca.js';
+import { generateServiceAccountKey, type ServiceAccountKey } from '../pki/service-account.js';
 import type { Role } from '../pki/spiffe.js';
-import { IdentityRegistry } from './identity-registry.js';
+import { openIdentityStore } from './open-identity-store.js';
 
 export interface CreateIdentityOptions {
   dataDir: string;
@@ -16,6 +16,8 @@ export interface CreateIdentityOptions {
   serverName: string;
   /** Where to write the credential file (mode 0600). */
   out: string;
+  /** Canonical source networks; empty or absent means any. */
+  cidrs?: readonly string[];
 }
 
 /**
@@ -23,10 +25,37 @@ export interface CreateIdentityOptions {
  * registry keeps only the public key; the credential file is the only copy of the private key.
  */
 export async function createIdentity(options: CreateIdentityOptions): Promise<{ keyId: string }> {
-  const ca = await loadCa(join(options.dataDir, 'ca'));
-  const registry = new IdentityRegistry(join(options.dataDir, 'identities.json'));
+  const ca = await loadCaPublic(join(options.dataDir, 'ca'));
   const key = await generateServiceAccountKey();
-  registry.create(options.name, options.role, { keyId: key.keyId, publicJwk: key.publicJwk });
+  const store = openIdentityStore(options.dataDir);
+  try {
+    store.create(options.name, options.role, { keyId: key.keyId, publicJwk: key.publicJwk }, { cidrs: options.cidrs ?? [] });
+  } finally {
+    store.close();
+  }
+  writeCredential(ca, options, key);
+  return { keyId: key.keyId };
+}
+
+/**
+ * Adds a new service-account key to an existing identity (key rotation) and writes a credential file
+ * for it. The old key stays valid until `identity remove-key`.
+ */
+export async function addIdentityKey(options: Omit<CreateIdentityOptions, 'role' | 'cidrs'>): Promise<{ keyId: string }> {
+  const ca = await loadCaPublic(join(options.dataDir, 'ca'));
+  const key = await generateServiceAccountKey();
+  const store = openIdentityStore(options.dataDir);
+  let role: Role;
+  try {
+    role = store.addKey(options.name, { keyId: key.keyId, publicJwk: key.publicJwk }).role;
+  } finally {
+    store.close();
+  }
+  writeCredential(ca, { ...options, role: role === 'agent' ? 'agent' : 'client' }, key);
+  return { keyId: key.keyId };
+}
+
+function writeCredential(ca: { trustDomain: string; rootPem: string }, options: Omit<CreateIdentityOptions, 'cidrs'>, key: ServiceAccountKey): void {
   const credential = {
     version: 1,
     identity: options.name,
@@ -41,5 +70,4 @@ export async function createIdentity(options: CreateIdentityOptions): Promise<{ 
   };
   writeFileSync(options.out, `${JSON.stringify(credential, null, 2)}\n`, { mode: 0o600 });
   chmodSync(options.out, 0o600);
-  return { keyId: key.keyId };
 }

@@ -1,19 +1,28 @@
-import type { CallHandler } from '../protocol/grpc-server.js';
+import type { IssuedCertificate } from '../registry/identity-store.js';
+import type { CallHandler, ServerCall } from '../protocol/grpc-server.js';
 import { decodeFrame } from '../protocol/frames.js';
 import { readFirstMessage } from '../protocol/first-message.js';
 import { GrpcError, GrpcStatus } from '../protocol/grpc-status.js';
 import { MessageReader } from '../protocol/message-framing.js';
 import type { ServerContext } from './context.js';
 import { authenticatePeer, peerAddress } from './peer.js';
+import { admitPeer } from './peer-access.js';
 
 const MAX_FRAME_MESSAGE_BYTES = 1024 * 1024;
+
+/** Which key bought the certificate of each admitted Accept call; the Connect side reads it. */
+export const acceptIssuance = new WeakMap<ServerCall, IssuedCertificate>();
 
 /** Tunnel.Accept: an agent answers one dial request; its first frame is `opened` naming the dial. */
 export function acceptHandler(ctx: ServerContext): CallHandler {
   return async (call) => {
     let identity: string;
     try {
-      identity = authenticatePeer(call, ctx.trustDomain, 'agent').identity;
+      const peer = authenticatePeer(call, ctx.trustDomain, 'agent');
+      identity = peer.identity;
+      const issuance = admitPeer(ctx, call, peer, 'accept');
+      if (!issuance) return;
+      acceptIssuance.set(call, issuance);
     } catch (err) {
       const e = err as GrpcError;
       ctx.audit.record({ type: 'deny', layer: 'authn', identity: 'unknown', reason: e.message, source: peerAddress(call) });

@@ -1,4 +1,5 @@
 import type { Http2Session } from 'node:http2';
+import type { IssuedCertificate } from '../registry/identity-store.js';
 import type { Destination } from '../protocol/gen/causeway/v1/tunnel_pb.js';
 
 /** One registered agent process: its identity, instance and control stream. */
@@ -15,6 +16,9 @@ export interface AgentConnection {
   /** Ends the control stream (for example when the identity is disabled). */
   close(reason: string): void;
   draining: boolean;
+  /** The registry's record of the certificate the control stream came with, and its source IP, for revocation. */
+  issuance?: IssuedCertificate | undefined;
+  ip?: string | undefined;
 }
 
 /**

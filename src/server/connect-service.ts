@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { PeerIdentity } from '../auth/peer-identity.js';
+import type { IssuedCertificate } from '../registry/identity-store.js';
 import { create } from '@bufbuild/protobuf';
 import { decideAcl } from '../policy/acl.js';
 import { summaryCovers } from '../policy/allowlist.js';
@@ -14,6 +16,8 @@ import type { AgentConnection } from './agent-registry.js';
 import type { ServerContext } from './context.js';
 import { DialError, type DialAnswer } from './pending-dials.js';
 import { authenticatePeer, peerAddress } from './peer.js';
+import { acceptIssuance } from './accept-service.js';
+import { admitPeer } from './peer-access.js';
 import { encodeServerMessage } from './register-service.js';
 import { relay } from './relay.js';
 
@@ -44,8 +48,10 @@ export function connectHandler(ctx: ServerContext): CallHandler {
   return async (call) => {
     const source = peerAddress(call);
     let client: string;
+    let clientPeer: PeerIdentity;
     try {
-      client = authenticatePeer(call, ctx.trustDomain, 'client').identity;
+      clientPeer = authenticatePeer(call, ctx.trustDomain, 'client');
+      client = clientPeer.identity;
     } catch (err) {
       const e = err as GrpcError;
       countDeny('authn');
@@ -53,13 +59,8 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       call.finish(e.status, e.message);
       return;
     }
-    const record = ctx.registry.get(client);
-    if (!record?.enabled) {
-      countDeny('identity');
-      ctx.audit.record({ type: 'deny', rule: 'identity:disabled', layer: 'identity', identity: client, reason: 'identity disabled or unknown', source });
-      call.finish(GrpcStatus.PERMISSION_DENIED, `identity ${client} is disabled`);
-      return;
-    }
+    const clientIssuance = admitPeer(ctx, call, clientPeer, 'connect');
+    if (!clientIssuance) return;
     const active = ctx.streamsByIdentity.get(client) ?? 0;
     if (active >= ctx.limits.maxStreamsPerIdentity) {
       countDeny('limit');
@@ -200,7 +201,20 @@ export function connectHandler(ctx: ServerContext): CallHandler {
         reason: result.detail ?? result.reason,
       });
     });
-    ctx.tunnels.set(id, { id, client, agent: agent.identity, instanceId: agent.instanceId, target, host, port, startedAt, relay: tunnel });
+    ctx.tunnels.set(id, {
+      id,
+      client,
+      agent: agent.identity,
+      instanceId: agent.instanceId,
+      target,
+      host,
+      port,
+      startedAt,
+      relay: tunnel,
+      clientIssuance,
+      clientIp: call.socket.remoteAddress,
+      ...acceptLeg(dial.call),
+    });
   };
 }
 
@@ -239,6 +253,11 @@ async function dialThroughAgents(
   }
   refuse(call, DialResult.NO_AGENT, `${host}:${port}: every agent that may serve it went away`);
   return undefined;
+}
+
+/** Which key bought the agent certificate that carries a tunnel's Accept leg, and its source. */
+function acceptLeg(call: ServerCall): { agentIssuance?: IssuedCertificate | undefined; agentIp?: string | undefined } {
+  return { agentIssuance: acceptIssuance.get(call), agentIp: call.socket.remoteAddress };
 }
 
 function shuffle<T>(items: T[]): T[] {

@@ -1,8 +1,9 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import type { WorkloadTokenVerifier } from '../auth/workload-token.js';
 import type { Logger } from '../log/logger.js';
 import type { CertificateAuthority } from '../pki/ca.js';
 import type { Acl } from '../policy/acl.js';
-import type { IdentityRegistry } from '../registry/identity-registry.js';
+import type { IdentityStore, IssuedCertificate } from '../registry/identity-store.js';
 import type { AgentRegistry } from './agent-registry.js';
 import type { PendingDials } from './pending-dials.js';
 import type { Relay } from './relay.js';
@@ -18,6 +19,11 @@ export interface LiveTunnel {
   port: number;
   startedAt: number;
   relay: Relay;
+  /** Which key bought each leg's certificate, and each leg's source IP, so revocation can find the tunnel. */
+  clientIssuance?: IssuedCertificate | undefined;
+  clientIp?: string | undefined;
+  agentIssuance?: IssuedCertificate | undefined;
+  agentIp?: string | undefined;
 }
 
 export interface ServerLimits {
@@ -32,7 +38,7 @@ export interface ServerContext {
   audience: string;
   certLifetimeMs: number;
   ca: CertificateAuthority;
-  registry: IdentityRegistry;
+  registry: IdentityStore;
   agents: AgentRegistry;
   pending: PendingDials;
   acl: Acl;
@@ -41,4 +47,6 @@ export interface ServerContext {
   limits: ServerLimits;
   tunnels: Map<string, LiveTunnel>;
   streamsByIdentity: Map<string, number>;
+  /** Trusted OIDC issuers for client workload identity, when configured. */
+  workloadTokens?: WorkloadTokenVerifier | undefined;
 }

@@ -1,9 +1,13 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { identityDecisions } from '../auth/decision-counters.js';
 import { AuthError } from '../auth/errors.js';
+import { decideAccess, type AccessRefusalCode } from '../auth/peer-access.js';
 import { MemoryReplayCache } from '../auth/replay-cache.js';
 import { verifyIssuanceToken } from '../auth/verify-issuance-token.js';
+import type { WorkloadTokenVerifier } from '../auth/workload-token.js';
 import { parseAndVerifyCsr } from '../pki/csr.js';
 import { PkiError } from '../pki/errors.js';
+import { RegistryError } from '../registry/identity-store.js';
 import { IssueCertificateRequestSchema, IssueCertificateResponseSchema } from '../protocol/gen/causeway/v1/identity_pb.js';
 import type { CallHandler } from '../protocol/grpc-server.js';
 import { GrpcError, GrpcStatus } from '../protocol/grpc-status.js';
@@ -26,8 +30,10 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
     try {
       const request = fromBinary(IssueCertificateRequestSchema, await call.readUnary(MAX_REQUEST_BYTES));
       const csr = await parseAndVerifyCsr(request.csrDer);
-      ctx.registry.refresh();
-      const verified = await verifyIssuanceToken(request.token, {
+      const workload = ctx.workloadTokens?.claimsTrustedIssuer(request.token) ? ctx.workloadTokens : undefined;
+      const verified = workload
+        ? await verifyWorkload(workload, request.token)
+        : await verifyIssuanceToken(request.token, {
         audience: ctx.audience,
         csrThumbprint: csr.thumbprint,
         replay,
@@ -36,7 +42,19 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
           return found ? { identity: found.record.name, publicJwk: found.key.publicJwk, enabled: found.record.enabled } : undefined;
         },
       });
-      const record = ctx.registry.get(verified.identity)!;
+      const record = ctx.registry.get(verified.identity);
+      const decision = decideAccess({
+        identity: verified.identity,
+        // A workload token may only ever stand for a client.
+        role: workload ? 'client' : (record?.role ?? 'client'),
+        record,
+        issuance: 'not-a-certificate',
+        sourceIp: call.socket.remoteAddress,
+      });
+      if (!decision.allow || !record) {
+        const refusal = decision.allow ? { code: 'ERR_IDENTITY_UNKNOWN' as const, reason: 'identity vanished' } : decision;
+        throw new AccessRefused(refusal.code, refusal.reason, verified.identity);
+      }
       ctx.audit.record({ type: 'token.accepted', identity: verified.identity, keyId: verified.keyId, source });
       const now = new Date();
       const leaf = await ctx.ca.issueLeaf({
@@ -46,6 +64,8 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
         lifetimeMs: ctx.certLifetimeMs,
         now,
       });
+      ctx.registry.recordIssuance({ serial: leaf.serialHex, identity: record.name, keyId: verified.keyId, notAfter: leaf.notAfter }, now);
+      identityDecisions.increment('issuance');
       ctx.audit.record({
         type: 'certificate.issued',
         identity: record.name,
@@ -67,7 +87,9 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
       call.finish(GrpcStatus.OK);
     } catch (err) {
       const { status, message, code } = toStatus(err);
-      ctx.audit.record({ type: 'token.rejected', code, reason: message, source });
+      identityDecisions.increment('issuance', code);
+      const identity = err instanceof AccessRefused ? { identity: err.identity } : {};
+      ctx.audit.record({ type: 'token.rejected', code, reason: message, source, ...identity });
       ctx.log.warn({ code, reason: message, source }, 'certificate refused');
       call.finish(status, message);
     } finally {
@@ -76,12 +98,33 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
   };
 }
 
+/** Verifies a trusted issuer's workload token; the "key" a certificate is recorded under is the issuer. */
+async function verifyWorkload(verifier: WorkloadTokenVerifier, token: string): Promise<{ identity: string; keyId: string }> {
+  const verified = await verifier.verify(token);
+  return { identity: verified.identity, keyId: `oidc:${verified.issuer}` };
+}
+
+/** A valid token from an identity the registry refuses now (source outside its CIDRs). */
+class AccessRefused extends Error {
+  constructor(
+    readonly code: AccessRefusalCode,
+    message: string,
+    readonly identity: string,
+  ) {
+    super(message);
+  }
+}
+
 function toStatus(err: unknown): { status: GrpcError['status']; message: string; code: string } {
+  if (err instanceof AccessRefused) return { status: GrpcStatus.PERMISSION_DENIED, message: err.message, code: err.code };
   if (err instanceof AuthError) {
     const status = err.code === 'ERR_IDENTITY_DISABLED' ? GrpcStatus.PERMISSION_DENIED : GrpcStatus.UNAUTHENTICATED;
     return { status, message: err.message, code: err.code };
   }
   if (err instanceof PkiError) return { status: GrpcStatus.INVALID_ARGUMENT, message: err.message, code: err.code };
   if (err instanceof GrpcError) return { status: err.status, message: err.message, code: 'ERR_GRPC' };
+  if (err instanceof RegistryError || (err instanceof Error && err.name === 'SqliteError')) {
+    return { status: GrpcStatus.UNAVAILABLE, message: 'identity registry unavailable', code: 'ERR_REGISTRY_UNAVAILABLE' };
+  }
   return { status: GrpcStatus.INVALID_ARGUMENT, message: 'malformed request', code: 'ERR_MALFORMED' };
 }

@@ -1,4 +1,5 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import type { PeerIdentity } from '../auth/peer-identity.js';
 import {
   AgentMessageSchema,
   PongSchema,
@@ -14,6 +15,7 @@ import type { AgentConnection } from './agent-registry.js';
 import type { ServerContext } from './context.js';
 import { countDeny } from '../metrics/deny-counter.js';
 import { authenticatePeer, peerAddress } from './peer.js';
+import { admitPeer } from './peer-access.js';
 
 const MAX_CONTROL_MESSAGE_BYTES = 256 * 1024;
 
@@ -26,10 +28,10 @@ export function registerHandler(ctx: ServerContext, replicaId: string, replicaCo
   return async (call) => {
     const source = peerAddress(call);
     let identity = 'unknown';
+    let peer: PeerIdentity;
     try {
-      identity = authenticatePeer(call, ctx.trustDomain, 'agent').identity;
-      const record = ctx.registry.get(identity);
-      if (!record?.enabled) throw new GrpcError(GrpcStatus.PERMISSION_DENIED, `identity ${identity} is disabled`);
+      peer = authenticatePeer(call, ctx.trustDomain, 'agent');
+      identity = peer.identity;
     } catch (err) {
       const e = err as GrpcError;
       countDeny('authn');
@@ -37,6 +39,8 @@ export function registerHandler(ctx: ServerContext, replicaId: string, replicaCo
       call.finish(e.status ?? GrpcStatus.UNAUTHENTICATED, e.message);
       return;
     }
+    const issuance = admitPeer(ctx, call, peer, 'register');
+    if (!issuance) return;
     const reader = new MessageReader(MAX_CONTROL_MESSAGE_BYTES);
     let hello;
     try {
@@ -60,6 +64,8 @@ export function registerHandler(ctx: ServerContext, replicaId: string, replicaCo
       session: call.stream.session!,
       destinations: hello.destinations,
       draining: false,
+      issuance,
+      ip: call.socket.remoteAddress,
       send: (message) => {
         if (!call.isFinished) call.writeMessage(message);
       },

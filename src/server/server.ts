@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Http2SecureServer } from 'node:http2';
+import type { Http2SecureServer, Http2Session } from 'node:http2';
 import { isIP, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { audienceFor } from '../auth/audience.js';
 import { assertAdminBinding, startAdmin } from '../admin/admin-server.js';
 import { DASHBOARD_DATA_PATH, DASHBOARD_HTML } from '../admin/dashboard.js';
+import { WorkloadTokenVerifier, type TrustedIssuer } from '../auth/workload-token.js';
 import type { Logger } from '../log/logger.js';
 import { loadCa } from '../pki/ca.js';
 import { generateLeafKey } from '../pki/leaf-key.js';
 import { compileAcl, type AclRule } from '../policy/acl.js';
 import { createGrpcServer, type CallHandler } from '../protocol/grpc-server.js';
 import { GrpcStatus } from '../protocol/grpc-status.js';
-import { IdentityRegistry } from '../registry/identity-registry.js';
-import { countDeny, denyCounts } from '../metrics/deny-counter.js';
+import { openIdentityStore } from '../registry/open-identity-store.js';
+import { denyCounts } from '../metrics/deny-counter.js';
 import { acceptHandler } from './accept-service.js';
 import { applyAcl } from './acl-reload.js';
 import { AgentRegistry } from './agent-registry.js';
@@ -24,6 +25,7 @@ import { PendingDials } from './pending-dials.js';
 import { openServerAudit, ServerObservability, type ServerAuditOptions } from './observability.js';
 import { registerHandler } from './register-service.js';
 import { ResetReason } from './relay.js';
+import { sweepRevoked } from './revocation-sweep.js';
 
 export interface ServerOptions {
   listen: { host: string; port: number };
@@ -41,6 +43,10 @@ export interface ServerOptions {
   /** This replica's id (default: random per start) and how many replicas there are (default 1). */
   replicaId?: string | undefined;
   replicaCount?: number;
+  /** OIDC issuers whose workload tokens buy client certificates. */
+  trustedIssuers?: readonly TrustedIssuer[] | undefined;
+  /** Passphrase of the CA key files, when they are encrypted. */
+  caPassphrase?: string | undefined;
   /** Where audit records go: a file path, or 'stdout'. Defaults to <dataDir>/audit.jsonl. */
   auditFile?: string | undefined;
   /** Audit store, retention and JSON-lines sinks; defaults: SQLite in dataDir, 30 days. */
@@ -77,8 +83,8 @@ const POLICY_SWEEP_MS = 1000;
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const log = options.log;
   if (options.admin) assertAdminBinding(options.admin.host, options.adminToken);
-  const ca = await loadCa(join(options.dataDir, 'ca'));
-  const registry = new IdentityRegistry(join(options.dataDir, 'identities.json'));
+  const ca = await loadCa(join(options.dataDir, 'ca'), { passphrase: options.caPassphrase });
+  const registry = openIdentityStore(options.dataDir);
   const { audit, store: auditStore } = openServerAudit(options.dataDir, options.audit ?? {}, options.auditFile);
   const replicaId = options.replicaId ?? randomUUID();
   const ctx: ServerContext = {
@@ -99,6 +105,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     tunnels: new Map(),
     streamsByIdentity: new Map(),
+    workloadTokens: options.trustedIssuers?.length ? new WorkloadTokenVerifier(options.trustedIssuers) : undefined,
   };
 
   let own = await issueOwnCertificate(ctx, options.serverNames);
@@ -120,7 +127,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     {
       key: own.key,
       cert: own.cert,
-      ca: ca.rootPem,
+      ca: ca.bundlePem,
       // An agent's connection carries its control stream beside one Accept stream per tunnel.
       maxConcurrentStreams: Math.max(10_000, options.maxStreamsPerIdentity + 16),
       keepaliveIntervalMs: options.keepaliveIntervalMs ?? 10_000,
@@ -129,8 +136,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     guarded,
   );
-  const sessions = new Set<import('node:http2').ServerHttp2Session>();
-  grpc.on('session', (session) => {
+  const sessions = new Set<Http2Session>();
+  grpc.on('session', (session: Http2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
   });
@@ -140,7 +147,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const refreshOwn = setInterval(async () => {
     try {
       const fresh = await issueOwnCertificate(ctx, options.serverNames);
-      grpc.setSecureContext({ key: fresh.key, cert: fresh.cert, ca: ca.rootPem });
+      grpc.setSecureContext({ key: fresh.key, cert: fresh.cert, ca: ca.bundlePem });
       own = fresh;
       log.info('server certificate renewed');
     } catch (err) {
@@ -151,7 +158,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let identities = viewOf(registry.list());
   const sweep = setInterval(() => {
-    enforcePolicy(ctx);
+    sweepRevoked(ctx);
     const now = ctx.registry.list();
     for (const event of identityChanges(identities, now)) ctx.audit.record(event);
     identities = viewOf(now);
@@ -226,8 +233,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       stragglers.unref();
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       adminServer?.close();
+      adminServer?.closeAllConnections();
       observability.close();
       await audit.close();
+      registry.close();
     },
   };
 }
@@ -243,30 +252,6 @@ async function issueOwnCertificate(ctx: ServerContext, names: readonly string[])
     ipAddresses: names.filter((n) => isIP(n)),
   });
   return { key: key.privateKeyPem, cert: leaf.certPem + ctx.ca.chainPem, notAfter: leaf.notAfter };
-}
-
-/**
- * Applies registry changes to live state: a disabled (or removed) identity loses its tunnels and its
- * agents' registrations within one sweep.
- */
-function enforcePolicy(ctx: ServerContext): void {
-  try {
-    ctx.registry.refresh();
-  } catch (err) {
-    ctx.log.error({ err: (err as Error).message }, 'identity registry unreadable; keeping the last good copy');
-    return;
-  }
-  const allowed = (name: string): boolean => ctx.registry.get(name)?.enabled === true;
-  for (const tunnel of ctx.tunnels.values()) {
-    const offender = !allowed(tunnel.client) ? tunnel.client : !allowed(tunnel.agent) ? tunnel.agent : undefined;
-    if (!offender) continue;
-    countDeny('identity');
-    ctx.audit.record({ type: 'deny', layer: 'identity', rule: 'identity:disabled-live', identity: offender, target: tunnel.target, reason: 'identity disabled; live tunnel ended' });
-    tunnel.relay.abort(ResetReason.POLICY, `identity ${offender} is disabled`, GrpcStatus.PERMISSION_DENIED);
-  }
-  for (const agent of ctx.agents.list()) {
-    if (!allowed(agent.identity)) agent.close(`identity ${agent.identity} is disabled`);
-  }
 }
 
 function listen(server: Http2SecureServer, host: string, port: number): Promise<void> {

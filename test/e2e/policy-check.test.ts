@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { initCa } from '../../src/pki/ca.js';
 import { CAUSEWAY_BIN } from '../../src/quickstart/launch.js';
 import { createIdentity } from '../../src/registry/create-identity.js';
-import { IdentityRegistry } from '../../src/registry/identity-registry.js';
+import { openIdentityStore } from '../../src/registry/open-identity-store.js';
 
 const CI = 'ci@clients.test.causeway';
 const ONPREM = 'onprem@agents.test.causeway';
@@ -33,7 +33,9 @@ describe('causeway policy check: explains the ACL from the server config, withou
     for (const name of [ONPREM, DR, OFF]) {
       await createIdentity({ dataDir, name, role: 'agent', server: '127.0.0.1:1', serverName: 'localhost', out: join(dir, `${name.split('@')[0]}.json`) });
     }
-    new IdentityRegistry(join(dataDir, 'identities.json')).setEnabled(OFF, false);
+    const store = openIdentityStore(dataDir);
+    store.setEnabled(OFF, false);
+    store.close();
     writeFileSync(
       join(dir, 'server.yaml'),
       stringify({

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { initCa } from '../../src/pki/ca.js';
 import { launch, type LaunchedProgram } from '../../src/quickstart/launch.js';
 import { createIdentity } from '../../src/registry/create-identity.js';
@@ -137,19 +137,31 @@ export class TestTunnel {
     return this.launch('client', file);
   }
 
-  /** Stops the server and starts it again on the same port and data directory. */
-  async restartServer(beforeStart?: () => Promise<void>): Promise<void> {
+  /** Stops the server and starts it again on the same port with the same data directory. */
+  async restartServer(beforeStart?: () => Promise<void>): Promise<LaunchedProgram> {
+    const port = this.serverPort;
     await this.server.stop();
     if (beforeStart) await beforeStart();
-    const file = join(this.dir, 'server.yaml');
-    const text = readFileSync(file, 'utf8').replace(/^listen: .*$/m, `listen: ${this.serverAddress}`);
-    writeFileSync(file, text);
-    this.server = await this.launch('server', file);
+    const serverYaml = join(this.dir, 'server.yaml');
+    const config = parse(readFileSync(serverYaml, 'utf8')) as Record<string, unknown>;
+    writeFileSync(serverYaml, stringify({ ...config, listen: `127.0.0.1:${port}` }));
+    this.server = await this.launch('server', serverYaml);
+    return this.server;
   }
 
   /** Where {@link startClient} writes the config called `configName`. */
   clientConfigPath(configName = CLIENT.split('@')[0]!): string {
     return join(this.dir, `${configName}.yaml`);
+  }
+
+  /** Every audit record the server has written so far. */
+  auditRecords(): Record<string, unknown>[] {
+    const file = join(this.dataDir, 'audit.jsonl');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   }
 
   private async launch(program: string, config: string): Promise<LaunchedProgram> {

@@ -1,0 +1,39 @@
+import { decideAccess, type AccessDecision } from '../auth/peer-access.js';
+import { identityDecisions } from '../auth/decision-counters.js';
+import type { PeerIdentity } from '../auth/peer-identity.js';
+import type { IssuedCertificate } from '../registry/identity-store.js';
+import type { ServerCall } from '../protocol/grpc-server.js';
+import { GrpcStatus } from '../protocol/grpc-status.js';
+import type { ServerContext } from './context.js';
+import { peerAddress } from './peer.js';
+
+/**
+ * Checks the registry for a stream from an authenticated peer: enabled, its certificate's key still
+ * registered, its source inside its CIDRs. Returns the registry's record of the certificate, which the
+ * stream keeps so later sweeps need not find it again (records are pruned when certificates expire,
+ * while a stream may outlive its certificate). On refusal it audits, counts, ends the call and returns
+ * undefined.
+ */
+export function admitPeer(ctx: ServerContext, call: ServerCall, peer: PeerIdentity, stream: string): IssuedCertificate | undefined {
+  const issuance = ctx.registry.issuance(peer.serialHex);
+  const decision = peerDecision(ctx, peer, call.socket.remoteAddress, issuance);
+  if (decision.allow) {
+    identityDecisions.increment('stream');
+    return issuance;
+  }
+  identityDecisions.increment('stream', decision.code);
+  ctx.audit.record({ type: 'deny', layer: 'identity', identity: peer.identity, code: decision.code, reason: decision.reason, source: peerAddress(call) });
+  ctx.log.warn({ identity: peer.identity, code: decision.code, reason: decision.reason, stream }, 'stream refused');
+  call.finish(GrpcStatus.PERMISSION_DENIED, decision.reason);
+  return undefined;
+}
+
+/** The registry's current decision on a certificate holder at `sourceIp`. */
+export function peerDecision(
+  ctx: ServerContext,
+  peer: Pick<PeerIdentity, 'identity' | 'role'>,
+  sourceIp: string | undefined,
+  issuance: IssuedCertificate | undefined,
+): AccessDecision {
+  return decideAccess({ identity: peer.identity, role: peer.role, record: ctx.registry.get(peer.identity), issuance, sourceIp });
+}
