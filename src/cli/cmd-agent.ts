@@ -45,6 +45,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
   for (const warning of loaded.warnings) log.warn(warning);
   const selfPorts: number[] = config.admin && config.admin.port !== 0 ? [config.admin.port] : [];
   if (config.admin) assertAdminBinding(config.admin.host, adminTokenFromEnv());
+  const audit = new AuditLog([new JsonLinesSink('stdout')], 'agent');
   const agent = new Agent({
     credential,
     addresses: config.servers ? config.servers.map(formatAddress) : [config.server ? formatAddress(config.server) : credential.server],
@@ -58,7 +59,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     keepaliveTimeoutMs: config.limits.keepaliveTimeout,
     version: VERSION,
     log,
-    audit: new AuditLog([new JsonLinesSink('stdout')], 'agent'),
+    audit,
   });
   let adminPort: number | undefined;
   let closeAdmin = (): void => undefined;
@@ -85,6 +86,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const reloader = watchPolicy({
     file: values.config,
     what: 'allowlist',
+    onResult: (result, reason) => audit.record({ type: 'config.reloaded', file: values.config!, result, ...(reason ? { reason } : {}) }),
     load: () => compileAllowlist(loadAgentConfig(values.config!).allow),
     apply: (allowlist) => {
       const closed = agent.applyAllowlist(allowlist);

@@ -12,6 +12,8 @@ export interface PolicyReloadOptions<T> {
   load: () => T;
   /** Puts a valid policy into force. */
   apply: (policy: T) => void;
+  /** Told of every reload attempt, for the audit log. */
+  onResult?: (result: 'applied' | 'rejected', reason?: string) => void;
   log: Logger;
 }
 
@@ -37,10 +39,12 @@ export function watchPolicy<T>(options: PolicyReloadOptions<T>): { reload: (trig
         { event: 'policy.reload-failed', what: options.what, file, trigger, err: (err as Error).message },
         `${options.what} reload failed; keeping the policy in force`,
       );
+      options.onResult?.('rejected', (err as Error).message);
       return;
     }
     options.apply(policy);
     options.log.info({ event: 'policy.reloaded', what: options.what, file, trigger }, `${options.what} reloaded`);
+    options.onResult?.('applied');
   };
   const onSignal = (): void => reload('SIGHUP');
   process.on('SIGHUP', onSignal);

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { publishClientTunnel } from '../metrics/client-tunnels.js';
 import { spliceSocket } from '../protocol/tunnel-endpoint.js';
 import type { FrontEndContext } from './front-end-context.js';
 import type { FrontEndName } from './front-end-stats.js';
@@ -8,11 +9,15 @@ export type TunnelAttempt = { ok: true; tunnel: OpenedTunnel } | { ok: false; fa
 
 /** Opens a tunnel for a front end and logs a refusal; never throws. */
 export async function tryOpenTunnel(ctx: FrontEndContext, frontEnd: FrontEndName, host: string, port: number): Promise<TunnelAttempt> {
+  const started = Date.now();
   try {
-    return { ok: true, tunnel: await openTunnel(ctx.link, host, port, ctx.limits.dialTimeoutMs) };
+    const tunnel = await openTunnel(ctx.link, host, port, ctx.limits.dialTimeoutMs);
+    publishClientTunnel({ event: 'opened', setupMs: Date.now() - started });
+    return { ok: true, tunnel };
   } catch (err) {
     const failure = err instanceof TunnelOpenError ? err.failure : 'error';
     const reason = (err as Error).message;
+    publishClientTunnel({ event: 'refused', failure, setupMs: Date.now() - started });
     ctx.stats.refused(failure);
     ctx.log.info({ frontEnd, host, port, failure, reason }, 'tunnel refused');
     return { ok: false, failure, reason };
@@ -28,6 +33,7 @@ export function relay(ctx: FrontEndContext, frontEnd: FrontEndName, socket: Sock
   spliceSocket(socket, tunnel.stream, tunnel.reader, {
     idleTimeoutMs: ctx.limits.idleTimeoutMs,
     onClose: (result) => {
+      publishClientTunnel({ event: 'closed' });
       ctx.stats.activeTunnels--;
       onDone();
       ctx.log.debug({ frontEnd, ...target, ...result, durationMs: Date.now() - started }, 'tunnel closed');
@@ -39,5 +45,8 @@ export function relay(ctx: FrontEndContext, frontEnd: FrontEndName, socket: Sock
 export function trackTunnel(ctx: FrontEndContext, frontEnd: FrontEndName, stream: { once(event: 'close', listener: () => void): unknown }): void {
   ctx.stats.tunnelsOpened[frontEnd]++;
   ctx.stats.activeTunnels++;
-  stream.once('close', () => ctx.stats.activeTunnels--);
+  stream.once('close', () => {
+    publishClientTunnel({ event: 'closed' });
+    ctx.stats.activeTunnels--;
+  });
 }

@@ -40,9 +40,11 @@ export const MAX_SESSION_MEMORY_MIB = 512;
  * Bytes a socket or HTTP/2 stream buffers before `write()` asks its writer to wait. Node's default,
  * 16 KiB, is a quarter of one 64 KiB socket read, so every chunk paused and resumed the other side of
  * the tunnel; at 256 KiB the client and server spent about a third less CPU per GiB (bench, issue 8).
- * Writers still honour `write()` → `drain`, so this bounds what one tunnel buffers in each process.
+ * 128 KiB still holds a whole read and its frame prefix; 256 KiB took 100 stalled tunnels past the
+ * 256 MiB memory bound (server 281 MiB). Writers still honour `write()` → `drain`, so this bounds what
+ * one tunnel buffers in each process.
  */
-export const STREAM_HIGH_WATER_MARK_BYTES = 256 * 1024;
+export const STREAM_HIGH_WATER_MARK_BYTES = 128 * 1024;
 
 /** Applies the data path's buffer size to every byte stream this process creates from now on. */
 export function applyStreamBufferDefaults(): void {

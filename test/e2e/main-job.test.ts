@@ -122,7 +122,7 @@ describe('main job: client → server → agent over mTLS', () => {
       assert.match(err.body, /denied/);
     }
     assert.equal(forbidden.accepted(), 0);
-    await waitFor(() => readFileSync(join(tunnel.dataDir, 'audit.jsonl'), 'utf8').includes('"type":"deny","layer":"allowlist"'));
+    await waitFor(() => tunnel.auditRecords().some((r) => r['type'] === 'deny' && r['layer'] === 'allowlist'));
   });
 
   test('a client identity that the ACL does not name gets 403', async () => {
@@ -135,11 +135,7 @@ describe('main job: client → server → agent over mTLS', () => {
     );
     assert.ok(err instanceof ProxyRefusal);
     assert.match(err.statusLine, /^HTTP\/1\.1 403 /);
-    await waitFor(() =>
-      readFileSync(join(tunnel.dataDir, 'audit.jsonl'), 'utf8')
-        .split('\n')
-        .some((l) => l.includes('"layer":"acl"') && l.includes(outsider)),
-    );
+    await waitFor(() => tunnel.auditRecords().some((r) => r['type'] === 'deny' && r['layer'] === 'acl' && r['identity'] === outsider));
     const audit = readFileSync(join(tunnel.dataDir, 'audit.jsonl'), 'utf8');
     assert.ok(!audit.split('\n').some((l) => l.includes('"type":"tunnel.opened"') && l.includes(outsider)));
     assert.notEqual(CLIENT, outsider);
