@@ -4,8 +4,11 @@ import { setDefaultHighWaterMark } from 'node:stream';
 /**
  * HTTP/2 settings chosen on purpose.
  *
- * Per-stream windows bound the memory one stalled tunnel can pin: a stalled reader holds about two
- * stream windows in each process (measured: 100 stalled tunnels, 512 KiB windows, under 256 MiB RSS).
+ * Per-stream windows bound the memory one stalled tunnel can pin: a slow reader holds a few stream
+ * windows' worth in each process. Measured with 100 tunnels read at 100 KiB/s: 1 MiB windows peaked at
+ * 272/314 MiB (server/client), 512 KiB at 185/211 MiB before the audit store and metrics joined the
+ * server and 269 MiB after, over the 256 MiB bound; hence 256 KiB. The price is one tunnel's speed over
+ * long round trips: at most 256 KiB in flight, about 13 MB/s at 20 ms.
  *
  * The connection window bounds how much either side may have in flight at once, and must stay small
  * enough for the TCP buffers to hold: node stops reading a session while one of its writes is
@@ -14,7 +17,7 @@ import { setDefaultHighWaterMark } from 'node:stream';
  * re-opens the connection window for) data of paused streams into their stream buffers, so stalled
  * streams do not starve their neighbours of it.
  */
-export const STREAM_WINDOW_BYTES = 512 * 1024;
+export const STREAM_WINDOW_BYTES = 256 * 1024;
 export const CONNECTION_WINDOW_BYTES = 2 * 1024 * 1024;
 /** One socket read (≤ 64 KiB) plus its message and frame prefixes fits in a single HTTP/2 DATA frame. */
 export const MAX_FRAME_BYTES = 64 * 1024 + 64;
