@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { audienceFor } from '../auth/audience.js';
 import { loadCaPublic } from '../pki/ca.js';
@@ -27,13 +27,17 @@ export interface CreateIdentityOptions {
 export async function createIdentity(options: CreateIdentityOptions): Promise<{ keyId: string }> {
   const ca = await loadCaPublic(join(options.dataDir, 'ca'));
   const key = await generateServiceAccountKey();
+  // The file first (never over an existing one), then the registry: a failure leaves neither behind.
+  writeCredential(ca, options, key);
   const store = openIdentityStore(options.dataDir);
   try {
     store.create(options.name, options.role, { keyId: key.keyId, publicJwk: key.publicJwk }, { cidrs: options.cidrs ?? [] });
+  } catch (err) {
+    rmSync(options.out, { force: true });
+    throw err;
   } finally {
     store.close();
   }
-  writeCredential(ca, options, key);
   return { keyId: key.keyId };
 }
 
@@ -45,13 +49,19 @@ export async function addIdentityKey(options: Omit<CreateIdentityOptions, 'role'
   const ca = await loadCaPublic(join(options.dataDir, 'ca'));
   const key = await generateServiceAccountKey();
   const store = openIdentityStore(options.dataDir);
-  let role: Role;
   try {
-    role = store.addKey(options.name, { keyId: key.keyId, publicJwk: key.publicJwk }).role;
+    const record = store.get(options.name);
+    if (!record) throw new Error(`no identity named ${options.name}`);
+    writeCredential(ca, { ...options, role: record.role === 'agent' ? 'agent' : 'client' }, key);
+    try {
+      store.addKey(options.name, { keyId: key.keyId, publicJwk: key.publicJwk });
+    } catch (err) {
+      rmSync(options.out, { force: true });
+      throw err;
+    }
   } finally {
     store.close();
   }
-  writeCredential(ca, { ...options, role: role === 'agent' ? 'agent' : 'client' }, key);
   return { keyId: key.keyId };
 }
 
@@ -68,6 +78,13 @@ function writeCredential(ca: { trustDomain: string; rootPem: string }, options: 
     trustDomain: ca.trustDomain,
     caBundle: ca.rootPem,
   };
-  writeFileSync(options.out, `${JSON.stringify(credential, null, 2)}\n`, { mode: 0o600 });
+  try {
+    writeFileSync(options.out, `${JSON.stringify(credential, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new Error(`${options.out} already exists; refusing to overwrite it (it may hold another party's only key)`);
+    }
+    throw err;
+  }
   chmodSync(options.out, 0o600);
 }
