@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { serveHttps } from './targets.js';
 
 /** A certificate that signs itself, made by openssl the way an operator would for a test box. */
 export function selfSignedCert(dir: string, name: string): { certPem: string; keyPem: string; certFile: string } {
@@ -18,18 +17,5 @@ export function selfSignedCert(dir: string, name: string): { certPem: string; ke
 /** An HTTPS server on loopback with a self-signed certificate for `name`; answers `body`. */
 export async function selfSignedHttpsServer(dir: string, name: string, body: string): Promise<{ port: number; certFile: string; close: () => Promise<void> }> {
   const cert = selfSignedCert(dir, name);
-  const server = https.createServer({ cert: cert.certPem, key: cert.keyPem }, (_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    certFile: cert.certFile,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await serveHttps(cert, body)), certFile: cert.certFile };
 }

@@ -38,6 +38,11 @@ export function hashAfterEnd(socket: Socket): void {
 export async function privateHttpsServer(names: string[], body: string): Promise<{ port: number; caPem: string; close: () => Promise<void> }> {
   const ca = await createStandaloneCa('Test Internal CA');
   const cert = await ca.issueServerCert(names, []);
+  return { ...(await serveHttps(cert, body)), caPem: ca.certPem };
+}
+
+/** An HTTPS server on loopback with the given certificate; answers every request with `body`. */
+export async function serveHttps(cert: { certPem: string; keyPem: string }, body: string): Promise<{ port: number; close: () => Promise<void> }> {
   const server = https.createServer({ cert: cert.certPem, key: cert.keyPem }, (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(body);
@@ -45,7 +50,6 @@ export async function privateHttpsServer(names: string[], body: string): Promise
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    caPem: ca.certPem,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
