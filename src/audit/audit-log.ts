@@ -27,9 +27,31 @@ export class JsonLinesSink implements AuditSink {
   private fd: number | undefined;
   dropped = 0;
   private closed = false;
+  private readonly onHangup = (): void => this.reopen();
 
-  constructor(file: string | 'stdout') {
-    this.fd = file === 'stdout' ? undefined : openSync(file, 'a', 0o600);
+  /**
+   * A file sink reopens its file on SIGHUP (and on {@link reopen}), so logrotate can move the file away
+   * and signal the program (`postrotate kill -HUP`): records go to the new file, none is lost between.
+   */
+  constructor(private readonly file: string | 'stdout') {
+    if (file === 'stdout') return;
+    this.fd = openSync(file, 'a', 0o600);
+    process.on('SIGHUP', this.onHangup);
+  }
+
+  /** Opens the file again by name, then closes the old descriptor; a failure keeps writing to the old one. */
+  reopen(): void {
+    if (this.fd === undefined || this.file === 'stdout') return;
+    let next: number;
+    try {
+      next = openSync(this.file, 'a', 0o600);
+    } catch (err) {
+      process.emitWarning(`audit file ${this.file} could not be reopened, still writing to the old one: ${(err as Error).message}`);
+      return;
+    }
+    const old = this.fd;
+    this.fd = next;
+    closeSync(old);
   }
 
   write(record: AuditRecord): void {
@@ -47,6 +69,7 @@ export class JsonLinesSink implements AuditSink {
   }
 
   close(): Promise<void> {
+    process.off('SIGHUP', this.onHangup);
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     this.closed = true;
