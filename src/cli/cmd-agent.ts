@@ -6,6 +6,7 @@ import { AuditLog, JsonLinesSink } from '../audit/audit-log.js';
 import { loadAgentConfig } from '../config/agent.js';
 import { formatAddress } from '../config/address.js';
 import { loadCredential } from '../config/credential.js';
+import { credentialsFile } from '../config/secrets.js';
 import { createLogger } from '../log/logger.js';
 import { compileAllowlist } from '../policy/allowlist.js';
 import { NameResolver } from '../agent/resolve.js';
@@ -39,7 +40,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
   }
   if (!values.config) throw new UsageError('--config is required', 'agent');
   const config = loadAgentConfig(values.config);
-  const loaded = loadCredential(config.credentials);
+  const loaded = loadCredential(credentialsFile(config.credentials, values.config));
   const credential = toPartyCredential(loaded.credential);
   const log = createLogger('agent', logLevelFromEnv());
   for (const warning of loaded.warnings) log.warn(warning);

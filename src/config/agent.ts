@@ -70,7 +70,11 @@ export const agentLimitsSchema = z.strictObject({
  */
 export const agentConfigSchema = withPathFields(
   z.strictObject({
-    credentials: z.string({ error: expecting('a path to the credential file') }).min(1, { error: 'expected a path to the credential file' }),
+    /**
+     * The credential file written by `identity create` (relative to this file). Optional when the
+     * environment variable CAUSEWAY_CREDENTIALS_FILE names it; that variable wins over this key.
+     */
+    credentials: z.string({ error: expecting('a path to the credential file') }).min(1, { error: 'expected a path to the credential file' }).optional(),
     server: dialAddressSchema.optional(),
     /** Several server replicas: the agent registers with every one (overrides `server`). */
     servers: z.array(dialAddressSchema).min(1).optional(),
@@ -82,7 +86,7 @@ export const agentConfigSchema = withPathFields(
   ['credentials'],
 );
 
-/** A validated, frozen agent config (`credentials` absolute; durations in ms). */
+/** A validated, frozen agent config (`credentials` absolute when set; durations in ms). */
 export type AgentConfig = Frozen<z.output<typeof agentConfigSchema>>;
 
 /** What an agent config may be written as, before defaults and parsing. */
