@@ -22,7 +22,7 @@ export interface EgressProxy {
  * Stable codes of {@link ProxyError}:
  * - `ERR_PROXY_UNREACHABLE`: the TCP connection to the proxy failed;
  * - `ERR_PROXY_TIMEOUT`: no complete answer to CONNECT in time;
- * - `ERR_PROXY_AUTH`: 407, the proxy wants (other) credentials;
+ * - `ERR_PROXY_AUTH`: 407 (or 401), the proxy wants (other) credentials;
  * - `ERR_PROXY_REFUSED`: any other non-2xx answer (403 for a port the proxy does not allow, 502…);
  * - `ERR_PROXY_BAD_RESPONSE`: not HTTP, a head over the size limit, or bytes before the TLS handshake.
  */
@@ -47,6 +47,8 @@ export const MAX_CONNECT_RESPONSE_BYTES = 16 * 1024;
 const HEAD_END = '\r\n\r\n';
 const STATUS_LINE = /^HTTP\/1\.[01] ([0-9]{3})(?: ([^\r\n]*))?$/;
 const PROXY_AUTH_REQUIRED = 407;
+/** Some proxies (tinyproxy among them) answer a CONNECT with wrong credentials with 401. */
+const UNAUTHORIZED = 401;
 const MAX_REASON_LENGTH = 80;
 
 /**
@@ -62,6 +64,7 @@ export function connectThroughProxy(proxy: EgressProxy, host: string, port: numb
     const socket = net.connect({ host: proxy.host, port: proxy.port });
     let received = Buffer.alloc(0);
     let done = false;
+    let connected = false;
     const finish = (err: ProxyError | undefined): void => {
       if (done) return;
       done = true;
@@ -83,7 +86,7 @@ export function connectThroughProxy(proxy: EgressProxy, host: string, port: numb
     const onError = (err: NodeJS.ErrnoException): void => {
       const reason = err.code ?? err.message;
       finish(
-        socket.connecting
+        !connected
           ? new ProxyError('ERR_PROXY_UNREACHABLE', `cannot reach proxy ${proxy.display} (${reason}; from ${proxy.source})`)
           : new ProxyError('ERR_PROXY_BAD_RESPONSE', `proxy ${proxy.display} dropped the connection during CONNECT ${authority} (${reason})`),
       );
@@ -108,6 +111,7 @@ export function connectThroughProxy(proxy: EgressProxy, host: string, port: numb
       }
     };
     socket.once('connect', () => {
+      connected = true;
       const auth =
         proxy.username !== undefined
           ? `Proxy-Authorization: Basic ${Buffer.from(`${proxy.username}:${proxy.password ?? ''}`, 'utf8').toString('base64')}\r\n`
@@ -128,7 +132,7 @@ function judgeAnswer(proxy: EgressProxy, authority: string, head: string, extraB
   const status = Number(match[1]);
   const reason = printable(match[2] ?? '');
   const answer = reason ? `${status} ${reason}` : String(status);
-  if (status === PROXY_AUTH_REQUIRED) {
+  if (status === PROXY_AUTH_REQUIRED || status === UNAUTHORIZED) {
     const why = proxy.username !== undefined ? 'refused the proxy credentials' : 'requires proxy credentials (set them in proxy.url, proxy.usernameFile/passwordFile or HTTPS_PROXY)';
     return new ProxyError('ERR_PROXY_AUTH', `proxy ${proxy.display} ${why}: ${answer}`, status);
   }
