@@ -24,6 +24,7 @@ export function parseAllowFlag(text: string): AllowFlagParse {
   const value = text.trim();
   if (value === '') return fail(text, `is empty; expected ${FORM}`);
   if (value.length > MAX_FLAG_LENGTH) return fail(text.slice(0, 40), `is longer than ${MAX_FLAG_LENGTH} characters`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return fail(text, `is a URL; give the host and its ports, ${FORM}`);
   let hostText: string;
   let portsText: string;
   if (value.startsWith('[')) {
@@ -34,7 +35,8 @@ export function parseAllowFlag(text: string): AllowFlagParse {
     if (colon < 0) return fail(text, `has no ports after the host; expected ${FORM}`);
     const between = value.slice(close + 1, colon);
     if (between !== '' && !/^\/\d{1,3}$/.test(between)) return fail(text, `has "${between}" after "]" where ":PORT" or "/PREFIX:PORT" belongs`);
-    hostText = between === '' ? value.slice(1, close) : value.slice(0, colon);
+    // Brackets kept: the host parser takes them and refuses anything but IPv6 inside.
+    hostText = close === 1 ? '' : value.slice(0, colon);
     portsText = value.slice(colon + 1);
   } else {
     const colon = value.lastIndexOf(':');
