@@ -178,7 +178,8 @@ export function renderKubernetesYaml(spec: BundleSpec, kubernetesAgentYaml: stri
 export function renderInstallMd(spec: BundleSpec): string {
   const adminPort = spec.admin.slice(spec.admin.lastIndexOf(':') + 1);
   const image = `${CONTAINER.image}:${spec.version}`;
-  const healthPort = adminPort === String(CONTAINER.adminPort) ? '' : `  -e CAUSEWAY_HEALTH_PORT=${adminPort} \\\n`;
+  // Port 0 (any free port, for tests) cannot be probed from outside: the health check keeps its default.
+  const healthPort = adminPort === String(CONTAINER.adminPort) || adminPort === '0' ? '' : `  -e CAUSEWAY_HEALTH_PORT=${adminPort} \\\n`;
   const targets = spec.allow.map((e) => `| \`${e.host}\` | ${e.ports.join(', ')} |`).join('\n');
   const egress = spec.proxy
     ? [
