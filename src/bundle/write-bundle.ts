@@ -45,16 +45,20 @@ export function agentIdentityName(name: string, trustDomain: string): string {
  */
 export async function writeBundle(options: WriteBundleOptions): Promise<{ identity: string; keyId: string; files: string[]; rendered: RenderedBundle }> {
   const outDir = resolve(options.outDir);
-  mkdirSync(outDir, { recursive: true, mode: 0o700 });
   const paths = Object.values(BUNDLE_FILES).map((file) => join(outDir, file));
   const existing = paths.filter(exists);
   if (existing.length > 0) {
     throw new Error(`${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; refusing to overwrite (choose an empty --out directory)`);
   }
-  const { trustDomain } = await loadCaPublic(join(options.dataDir, 'ca'));
+  const { trustDomain } = await loadCaPublic(join(options.dataDir, 'ca')).catch((err: unknown) => {
+    const e = err as Error & { code?: string };
+    if (e.code === 'ERR_CA_MISSING') e.message += ` (--data-dir must be the server's data directory, where 'causeway ca init' ran)`;
+    throw e;
+  });
   const spec: BundleSpec = { ...options.spec, identity: agentIdentityName(options.name, trustDomain), trustDomain };
   // Render once with a stand-in credential to catch a config the agent would refuse, before anything is created.
   checkRendered(renderBundle(spec, '{}', 'x'));
+  mkdirSync(outDir, { recursive: true, mode: 0o700 });
 
   const credentialPath = join(outDir, BUNDLE_FILES.credential);
   const { keyId } = await createIdentity({
