@@ -5,6 +5,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { PartyCredential } from '../identity/obtain-certificate.js';
 import type { ServerLink } from '../identity/server-link.js';
 import type { Logger } from '../log/logger.js';
+import type { EgressProxy } from '../protocol/http-connect.js';
 import { formatHostPort } from '../policy/host.js';
 import { summarize, type Allowlist } from '../policy/allowlist.js';
 import type { SelfEndpoints } from '../policy/self-endpoint.js';
@@ -42,6 +43,8 @@ export interface AgentOptions {
   idleTimeoutMs: number;
   keepaliveIntervalMs?: number;
   keepaliveTimeoutMs?: number;
+  /** The corporate HTTP proxy the connections to the server go through (never the dials to targets). */
+  proxy?: EgressProxy | undefined;
   version: string;
   log: Logger;
   audit: AuditLog;
@@ -70,6 +73,7 @@ export class Agent {
           log: options.log.child({ part: 'link', server: address }),
           ...(options.keepaliveIntervalMs ? { keepaliveIntervalMs: options.keepaliveIntervalMs } : {}),
           ...(options.keepaliveTimeoutMs ? { keepaliveTimeoutMs: options.keepaliveTimeoutMs } : {}),
+          proxy: options.proxy,
           hello: () => this.hello(),
           onDial: (request, link) => void this.handleDial(request, link),
         }),
@@ -96,8 +100,11 @@ export class Agent {
   }
 
   /** Which replica each configured server address is registered with. */
-  registrations(): { address: string; replicaId: string | undefined }[] {
-    return this.connections.map((c) => ({ address: c.address, replicaId: c.replicaId }));
+  registrations(): { address: string; replicaId: string | undefined; lastError?: string }[] {
+    return this.connections.map((c) => {
+      const lastError = c.lastError();
+      return { address: c.address, replicaId: c.replicaId, ...(lastError ? { lastError } : {}) };
+    });
   }
 
   async start(): Promise<void> {

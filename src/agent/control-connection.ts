@@ -6,6 +6,7 @@ import { ServerLink } from '../identity/server-link.js';
 import type { Logger } from '../log/logger.js';
 import { ServerMessageSchema, type DialRequest, type ServerMessage } from '../protocol/gen/causeway/v1/tunnel_pb.js';
 import type { GrpcChannel } from '../protocol/grpc-channel.js';
+import type { EgressProxy } from '../protocol/http-connect.js';
 import { MessageReader } from '../protocol/message-framing.js';
 
 const REGISTER_METHOD = '/causeway.v1.Tunnel/Register';
@@ -17,6 +18,8 @@ export interface ControlConnectionOptions {
   log: Logger;
   keepaliveIntervalMs?: number;
   keepaliveTimeoutMs?: number;
+  /** The corporate HTTP proxy to reach the server through. */
+  proxy?: EgressProxy | undefined;
   /** The encoded hello message sent first on every control stream. */
   hello: () => Buffer;
   /** A dial request arrived; answer it with an Accept stream on `link`. */
@@ -35,6 +38,7 @@ export class ControlConnection {
   private stopped = false;
   private readonly backoff = new Backoff();
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private connectError: string | undefined;
 
   constructor(private readonly options: ControlConnectionOptions) {
     this.link = new ServerLink(options.credential, {
@@ -42,6 +46,7 @@ export class ControlConnection {
       log: options.log,
       ...(options.keepaliveIntervalMs ? { keepaliveIntervalMs: options.keepaliveIntervalMs } : {}),
       ...(options.keepaliveTimeoutMs ? { keepaliveTimeoutMs: options.keepaliveTimeoutMs } : {}),
+      proxy: options.proxy,
     });
     this.link.on('rotated', (channel: GrpcChannel) => this.openControl(channel));
   }
@@ -56,7 +61,15 @@ export class ControlConnection {
   }
 
   notReadyReason(): string | undefined {
-    return this.link.notReadyReason() ?? (this.registeredWith ? undefined : `not registered with ${this.options.address}`);
+    const reason = this.link.notReadyReason() ?? (this.registeredWith ? undefined : `not registered with ${this.options.address}`);
+    const why = this.lastError();
+    return reason && why ? `${reason}: ${why}` : reason;
+  }
+
+  /** Why the last attempt to reach the server failed, while it is not registered (proxy refusals included). */
+  lastError(): string | undefined {
+    if (this.registeredWith) return undefined;
+    return this.link.lastCertificateError ?? this.connectError;
   }
 
   async start(): Promise<void> {
@@ -89,8 +102,10 @@ export class ControlConnection {
     if (this.stopped) return;
     try {
       this.openControl(await this.link.channel());
+      this.connectError = undefined;
     } catch (err) {
-      this.options.log.warn({ err: (err as Error).message, server: this.options.address }, 'cannot reach the server');
+      this.connectError = (err as Error).message;
+      this.options.log.warn({ err: this.connectError, server: this.options.address }, 'cannot reach the server');
       this.scheduleReconnect();
     }
   }

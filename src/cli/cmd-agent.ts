@@ -6,6 +6,8 @@ import { AuditLog, JsonLinesSink } from '../audit/audit-log.js';
 import { loadAgentConfig } from '../config/agent.js';
 import { formatAddress } from '../config/address.js';
 import { loadCredential } from '../config/credential.js';
+import { resolveEgressProxy } from '../config/proxy.js';
+import { credentialsFile } from '../config/secrets.js';
 import { createLogger } from '../log/logger.js';
 import { compileAllowlist } from '../policy/allowlist.js';
 import { NameResolver } from '../agent/resolve.js';
@@ -27,9 +29,20 @@ go to stdout as JSON lines; logs go to stderr.
 SIGHUP, or a change to the config file, reloads the allowlist: live tunnels it no longer allows are
 closed and audited; a file that does not validate keeps the allowlist in force and logs why.
 
+Connections to the server (never the dials to targets) go through a corporate HTTP proxy when
+agent.yaml has proxy: { url: http://proxy:3128 } or, without it, when HTTPS_PROXY (or https_proxy) is
+set; NO_PROXY (or no_proxy, or proxy.noProxy) lists server addresses reached directly.
+
 Options:
   --config FILE   agent config (YAML)           (required)
-  --help          this text`;
+  --help          this text
+
+Environment:
+  CAUSEWAY_CREDENTIALS_FILE     the credential file; wins over credentials: in agent.yaml
+  CAUSEWAY_ADMIN_TOKEN_FILE     file holding the admin bearer token (or CAUSEWAY_ADMIN_TOKEN)
+  CAUSEWAY_PROXY_PASSWORD_FILE  file holding the proxy password; wins over proxy.passwordFile and the URL
+  HTTPS_PROXY, NO_PROXY         the egress proxy when agent.yaml has no proxy:
+  CAUSEWAY_LOG_LEVEL            debug|info|warn|error`;
 
 export async function agentCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
@@ -39,10 +52,13 @@ export async function agentCommand(argv: string[]): Promise<number> {
   }
   if (!values.config) throw new UsageError('--config is required', 'agent');
   const config = loadAgentConfig(values.config);
-  const loaded = loadCredential(config.credentials);
+  const loaded = loadCredential(credentialsFile(config.credentials, values.config));
   const credential = toPartyCredential(loaded.credential);
+  const proxy = resolveEgressProxy(config.proxy, values.config);
   const log = createLogger('agent', logLevelFromEnv());
   for (const warning of loaded.warnings) log.warn(warning);
+  // The proxy's display form only: its credentials are never logged.
+  if (proxy) log.info({ proxy: proxy.display, from: proxy.source, auth: proxy.username !== undefined }, 'connecting to the server through an HTTP proxy');
   const selfPorts: number[] = config.admin && config.admin.port !== 0 ? [config.admin.port] : [];
   if (config.admin) assertAdminBinding(config.admin.host, adminTokenFromEnv());
   const audit = new AuditLog([new JsonLinesSink('stdout')], 'agent');
@@ -57,6 +73,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     idleTimeoutMs: config.limits.idleTimeout,
     keepaliveIntervalMs: config.limits.keepaliveInterval,
     keepaliveTimeoutMs: config.limits.keepaliveTimeout,
+    proxy,
     version: VERSION,
     log,
     audit,
@@ -75,6 +92,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
           ready: !agent.notReadyReason(),
           tunnels: agent.activeTunnels,
           registrations: agent.registrations(),
+          ...(proxy ? { proxy: proxy.display } : {}),
           denies: denyCounts(),
         }),
       },

@@ -11,6 +11,7 @@ import { formatAddress, parseAddress } from '../config/address.js';
 import { checkClientExposure, loadClientConfig, type ClientConfig } from '../config/client.js';
 import { parseForward, type ForwardConfig } from '../config/client-forward.js';
 import { loadCredential } from '../config/credential.js';
+import { credentialsFile } from '../config/secrets.js';
 import { ServerLink } from '../identity/server-link.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { adminTokenFromEnv, logLevelFromEnv } from './env.js';
@@ -42,7 +43,12 @@ Options:
   --forward LISTEN=TARGET fixed forward, e.g. 127.0.0.1:2222=git.corp.test:22 (repeatable)
   --credentials FILE      stdio only: the credential file, instead of --config
   --server HOST:PORT      stdio only: override the credential's server address
-  --help                  this text`;
+  --help                  this text
+
+Environment:
+  CAUSEWAY_CREDENTIALS_FILE   the credential file; wins over credentials: in client.yaml
+  CAUSEWAY_ADMIN_TOKEN_FILE   file holding the admin listener's bearer token (or CAUSEWAY_ADMIN_TOKEN)
+  CAUSEWAY_LOG_LEVEL          debug|info|warn|error`;
 
 export async function clientCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -74,7 +80,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   checkClientExposure(config, values.config);
   const log = createLogger('client', logLevelFromEnv());
   if (config.admin) assertAdminBinding(config.admin.host, adminTokenFromEnv());
-  const link = startLink(config.credentials, config.server ? formatAddress(config.server) : undefined, log);
+  const link = startLink(credentialsFile(config.credentials, values.config), config.server ? formatAddress(config.server) : undefined, log);
   const ctx: FrontEndContext = { link, log, auth: new ProxyAuth(config.auth), limits: limitsOf(config), stats: new FrontEndStats() };
   const proxy = await startClientProxy(ctx, config.listen, config.forwards);
   // Listening already: until the first certificate arrives, callers get 503 rather than a refused port.
@@ -133,12 +139,12 @@ function limitsOf(config: ClientConfig): FrontEndLimits {
 }
 
 /** A link from a credential file: a service-account key, or a workload (OIDC token) credential. */
-function startLink(credentialsFile: string, serverOverride: string | undefined, log: Logger): ServerLink {
+function startLink(file: string, serverOverride: string | undefined, log: Logger): ServerLink {
   let credential;
-  if (isWorkloadCredentialFile(credentialsFile)) {
-    credential = workloadPartyCredential(loadWorkloadCredential(credentialsFile));
+  if (isWorkloadCredentialFile(file)) {
+    credential = workloadPartyCredential(loadWorkloadCredential(file));
   } else {
-    const loaded = loadCredential(credentialsFile);
+    const loaded = loadCredential(file);
     for (const warning of loaded.warnings) log.warn(warning);
     credential = toPartyCredential(loaded.credential);
   }
@@ -163,7 +169,7 @@ async function stdioCommand(args: string[], values: { config?: string; credentia
   let limits: FrontEndLimits;
   if (values.config) {
     const config = loadClientConfig(values.config);
-    credentials = config.credentials;
+    credentials = credentialsFile(config.credentials, values.config);
     server ??= config.server ? formatAddress(config.server) : undefined;
     limits = limitsOf(config);
   } else {

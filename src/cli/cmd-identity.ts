@@ -35,6 +35,21 @@ A running server sees every change on its next check (within a second); no resta
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*(@[A-Za-z0-9][A-Za-z0-9.-]*)?$/;
 const MAX_NAME_LENGTH = 200;
+
+/** True for a name `identity create` accepts: `acme-onprem` or `acme-onprem@agents.acme.causeway`. */
+export function isIdentityName(name: string): boolean {
+  return NAME.test(name) && name.length <= MAX_NAME_LENGTH;
+}
+
+/**
+ * The canonical source networks of repeated `--cidr` values (each may hold a comma-separated list;
+ * `none` or nothing means any address).
+ */
+export function parseCidrFlags(values: readonly string[] | undefined, fail: (message: string) => never): string[] {
+  const list = (values ?? []).flatMap((c) => c.split(',')).filter((c) => c.trim() !== '' && c.trim() !== 'none');
+  if (list.length > MAX_CIDRS_PER_IDENTITY) fail(`at most ${MAX_CIDRS_PER_IDENTITY} --cidr values`);
+  return list.map((c) => canonicalCidr(c) ?? fail(`--cidr "${c}" is not a network like 10.0.0.0/8 or 2001:db8::/32`));
+}
 const MAX_JWK_FILE_BYTES = 16 * 1024;
 
 export async function identityCommand(argv: string[]): Promise<number> {
@@ -74,16 +89,12 @@ export async function identityCommand(argv: string[]): Promise<number> {
     if (!values.out) fail('--out FILE is required (where to write the credential)');
     return { server: values.server!, out: values.out! };
   };
-  const cidrs = (): string[] => {
-    const list = (values.cidr ?? []).flatMap((c) => c.split(',')).filter((c) => c.trim() !== '' && c.trim() !== 'none');
-    if (list.length > MAX_CIDRS_PER_IDENTITY) fail(`at most ${MAX_CIDRS_PER_IDENTITY} --cidr values`);
-    return list.map((c) => canonicalCidr(c) ?? fail(`--cidr "${c}" is not a network like 10.0.0.0/8 or 2001:db8::/32`));
-  };
+  const cidrs = (): string[] => parseCidrFlags(values.cidr, fail);
 
   switch (sub) {
     case 'create': {
       const name = needName();
-      if (!NAME.test(name) || name.length > MAX_NAME_LENGTH) {
+      if (!isIdentityName(name)) {
         fail(`--name "${name}" is not an identity name like acme-onprem@agents.acme.causeway`);
       }
       if (!values.role || !isRole(values.role) || values.role === 'server') fail('--role must be agent or client');

@@ -2,6 +2,7 @@ import { ConfigError } from '../config/errors.js';
 import { applyStreamBufferDefaults } from '../protocol/http2-settings.js';
 import { VERSION } from '../version.js';
 import { agentCommand } from './cmd-agent.js';
+import { agentBundleCommand } from './cmd-agent-bundle.js';
 import { auditCommand } from './cmd-audit.js';
 import { caCommand } from './cmd-ca.js';
 import { clientCommand } from './cmd-client.js';
@@ -14,6 +15,7 @@ import { MAIN_HELP, UsageError } from './usage.js';
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   server: serverCommand,
   agent: agentCommand,
+  'agent-bundle': agentBundleCommand,
   client: clientCommand,
   ca: caCommand,
   identity: identityCommand,

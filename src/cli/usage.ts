@@ -21,6 +21,8 @@ Programs:
 
 Admin:
   ca init             create the trust domain's root and intermediate CA
+  agent-bundle        onboard a customer: agent identity, agent.yaml, credential, Kubernetes manifest
+                      and install steps in one directory (--name, --server, --allow HOST:PORTS, --out)
   identity create     register an agent or client identity and write its credential file
   identity list|show|disable|enable
   policy check        explain what the ACL decides for --client ID --target HOST:PORT (no traffic)

@@ -8,6 +8,7 @@ import { integerSchema } from './integer.js';
 import { loadConfigFile } from './load.js';
 import { withPathFields } from './path-fields.js';
 import { portListSchema } from './ports.js';
+import { agentProxySchema } from './proxy.js';
 
 const SECOND = 1_000;
 const MAX_COUNT = 1_000_000;
@@ -66,11 +67,16 @@ export const agentLimitsSchema = z.strictObject({
  *     ports: ["8000-8100"]
  * dns: { hosts: { git.demo.internal: 127.0.0.1 }, servers: ["10.0.0.53"], timeout: 5s }
  * limits: { dialTimeout: 10s, maxTunnels: 1000 }
+ * proxy: { url: http://proxy.corp:3128, noProxy: [] }   # optional egress proxy to the server
  * ```
  */
 export const agentConfigSchema = withPathFields(
   z.strictObject({
-    credentials: z.string({ error: expecting('a path to the credential file') }).min(1, { error: 'expected a path to the credential file' }),
+    /**
+     * The credential file written by `identity create` (relative to this file). Optional when the
+     * environment variable CAUSEWAY_CREDENTIALS_FILE names it; that variable wins over this key.
+     */
+    credentials: z.string({ error: expecting('a path to the credential file') }).min(1, { error: 'expected a path to the credential file' }).optional(),
     server: dialAddressSchema.optional(),
     /** Several server replicas: the agent registers with every one (overrides `server`). */
     servers: z.array(dialAddressSchema).min(1).optional(),
@@ -78,11 +84,17 @@ export const agentConfigSchema = withPathFields(
     allow: z.array(allowEntrySchema, { error: expecting('a list of allowed hosts') }).default(() => []),
     dns: agentDnsSchema.prefault({}),
     limits: agentLimitsSchema.prefault({}),
+    /**
+     * The corporate HTTP proxy that connections to the server go through (HTTP CONNECT, optional
+     * Basic auth); when absent, HTTPS_PROXY / https_proxy and NO_PROXY / no_proxy are used. See
+     * config/proxy.ts.
+     */
+    proxy: agentProxySchema.optional(),
   }),
-  ['credentials'],
+  ['credentials', 'proxy.usernameFile', 'proxy.passwordFile'],
 );
 
-/** A validated, frozen agent config (`credentials` absolute; durations in ms). */
+/** A validated, frozen agent config (`credentials` absolute when set; durations in ms). */
 export type AgentConfig = Frozen<z.output<typeof agentConfigSchema>>;
 
 /** What an agent config may be written as, before defaults and parsing. */

@@ -55,7 +55,11 @@ export const clientAuthSchema = z.strictObject({
  */
 export const clientConfigSchema = withPathFields(
   z.strictObject({
-    credentials: z.string({ error: expecting('a path to the credential file') }).min(1, { error: 'expected a path to the credential file' }),
+    /**
+     * The credential file written by `identity create` (relative to this file). Optional when the
+     * environment variable CAUSEWAY_CREDENTIALS_FILE names it; that variable wins over this key.
+     */
+    credentials: z.string({ error: expecting('a path to the credential file') }).min(1, { error: 'expected a path to the credential file' }).optional(),
     server: dialAddressSchema.optional(),
     listen: listenAddressSchema.prefault('127.0.0.1:3128'),
     forwards: z.array(forwardSchema, { error: expecting('a list of forwards') }).default([]),
@@ -67,7 +71,7 @@ export const clientConfigSchema = withPathFields(
   ['credentials'],
 );
 
-/** A validated, frozen client config (`credentials` absolute; durations in ms). */
+/** A validated, frozen client config (`credentials` absolute when set; durations in ms). */
 export type ClientConfig = Frozen<z.output<typeof clientConfigSchema>>;
 
 /** What a client config may be written as, before defaults and parsing. */

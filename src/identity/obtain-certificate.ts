@@ -6,6 +6,7 @@ import { createIssuanceToken } from '../auth/issuance-token.js';
 import { createCsr, generateLeafKey, jwkThumbprint } from '../pki/leaf-key.js';
 import { IssueCertificateRequestSchema, IssueCertificateResponseSchema } from '../protocol/gen/causeway/v1/identity_pb.js';
 import { GrpcChannel } from '../protocol/grpc-channel.js';
+import type { EgressProxy } from '../protocol/http-connect.js';
 
 /** What a party needs to prove who it is: the credential file's contents. */
 export interface PartyCredential {
@@ -58,6 +59,7 @@ export async function obtainCertificate(
   credential: PartyCredential,
   address: string,
   timeouts: { connectMs: number; callMs: number },
+  proxy?: EgressProxy,
 ): Promise<HeldCertificate> {
   const key = await generateLeafKey();
   const csrDer = await createCsr(key, credential.identity);
@@ -75,6 +77,7 @@ export async function obtainCertificate(
     serverName: credential.serverName,
     ca: credential.caBundle,
     connectTimeoutMs: timeouts.connectMs,
+    proxy,
     keepaliveIntervalMs: 60_000,
     keepaliveTimeoutMs: 20_000,
     maxConcurrentStreams: 10,

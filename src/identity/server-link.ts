@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger.js';
 import { GrpcChannel } from '../protocol/grpc-channel.js';
+import type { EgressProxy } from '../protocol/http-connect.js';
 import { Backoff } from './backoff.js';
 import { obtainCertificate, type HeldCertificate, type PartyCredential } from './obtain-certificate.js';
 
@@ -19,6 +20,8 @@ export interface ServerLinkOptions {
   maxConcurrentStreams?: number;
   /** Longest a new stream waits for a certificate when the party holds no valid one. */
   certificateWaitMs?: number;
+  /** The corporate HTTP proxy to reach the server through, for certificates and streams alike. */
+  proxy?: EgressProxy | undefined;
 }
 
 /**
@@ -44,6 +47,11 @@ export class ServerLink extends EventEmitter {
 
   get certificate(): HeldCertificate | undefined {
     return this.held;
+  }
+
+  /** Why the last attempt to get a certificate failed, while it keeps failing. */
+  get lastCertificateError(): string | undefined {
+    return this.lastError;
   }
 
   /** Why the link is not usable, or undefined when it holds a valid certificate. */
@@ -86,6 +94,7 @@ export class ServerLink extends EventEmitter {
       cert: held.chainPem,
       key: held.keyPem,
       connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
+      proxy: this.options.proxy,
       keepaliveIntervalMs: this.options.keepaliveIntervalMs ?? 15_000,
       keepaliveTimeoutMs: this.options.keepaliveTimeoutMs ?? 10_000,
       maxConcurrentStreams: this.options.maxConcurrentStreams ?? 10_000,
@@ -118,7 +127,7 @@ export class ServerLink extends EventEmitter {
         const held = await obtainCertificate(this.credential, this.options.address, {
           connectMs: this.options.connectTimeoutMs ?? 10_000,
           callMs: 15_000,
-        });
+        }, this.options.proxy);
         this.backoff.reset();
         this.lastError = undefined;
         this.install(held);

@@ -13,7 +13,7 @@ export function createLogger(program: string, level = 'info'): Logger {
       level,
       base: { program, pid: process.pid },
       redact: {
-        paths: ['privateKey', '*.privateKey', 'token', '*.token', 'key', '*.key', 'authorization', '*.authorization'],
+        paths: ['privateKey', '*.privateKey', 'token', '*.token', 'key', '*.key', 'authorization', '*.authorization', 'password', '*.password', 'passphrase', '*.passphrase'],
         censor: '[redacted]',
       },
       timestamp: pino.stdTimeFunctions.isoTime,

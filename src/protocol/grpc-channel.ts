@@ -1,5 +1,7 @@
-import { isIP } from 'node:net';
-import { checkServerIdentity } from 'node:tls';
+import { isIP, type Socket } from 'node:net';
+import tls, { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { bypassesProxy } from '../policy/no-proxy.js';
+import { connectThroughProxy, type EgressProxy } from './http-connect.js';
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { decodeGrpcMessage, GrpcError, GrpcStatus, type GrpcStatusCode } from './grpc-status.js';
 import { CONNECTION_WINDOW_BYTES, http2Settings, MAX_SESSION_MEMORY_MIB } from './http2-settings.js';
@@ -17,6 +19,8 @@ export interface ChannelOptions {
   cert?: string;
   key?: string;
   connectTimeoutMs: number;
+  /** The corporate HTTP proxy to reach the server through (unless its noProxy covers the server). */
+  proxy?: EgressProxy | undefined;
   keepaliveIntervalMs: number;
   keepaliveTimeoutMs: number;
   maxConcurrentStreams: number;
@@ -39,49 +43,87 @@ export function statusFrom(headers: IncomingHttpHeaders): { status: GrpcStatusCo
  * certificate rotates; the old channel finishes its streams and then closes.
  */
 export class GrpcChannel {
-  readonly session: ClientHttp2Session;
+  private sessionRef: ClientHttp2Session | undefined;
   private readonly ready: Promise<void>;
   private closedError: Error | undefined;
+  private destroyed = false;
 
   constructor(private readonly options: ChannelOptions) {
     const [host, port] = splitAddress(options.address);
-    this.session = http2.connect(`https://${host.includes(':') ? `[${host}]` : host}:${port}`, {
+    const proxy = options.proxy && !bypassesProxy(options.proxy.noProxy, host, port) ? options.proxy : undefined;
+    this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const via = proxy ? ` through proxy ${proxy.display}` : '';
+        reject(new GrpcError(GrpcStatus.UNAVAILABLE, `connect to ${options.address}${via} timed out`));
+        this.destroy();
+      }, options.connectTimeoutMs);
+      const connect = (socket?: Socket): void => {
+        if (this.destroyed) {
+          socket?.destroy();
+          clearTimeout(timer);
+          reject(unavailable(this.closedError, options.address));
+          return;
+        }
+        const session = this.startSession(host, port, socket);
+        session.once('connect', () => {
+          clearTimeout(timer);
+          session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+          resolve();
+        });
+        session.once('close', () => {
+          clearTimeout(timer);
+          reject(unavailable(this.closedError, options.address));
+        });
+      };
+      if (!proxy) {
+        connect();
+        return;
+      }
+      // Through the corporate proxy: CONNECT first, then TLS end to end with the server inside it.
+      connectThroughProxy(proxy, host, port).then(connect, (err: Error) => {
+        clearTimeout(timer);
+        this.closedError ??= err;
+        reject(unavailable(err, options.address));
+      });
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  private startSession(host: string, port: number, socket: Socket | undefined): ClientHttp2Session {
+    const options = this.options;
+    const tlsOptions = {
       ca: options.ca,
       ...(options.cert ? { cert: options.cert } : {}),
       ...(options.key ? { key: options.key } : {}),
       ...(isIP(options.serverName) ? {} : { servername: options.serverName }),
-      checkServerIdentity: (_host, cert) => checkServerIdentity(options.serverName, cert),
-      minVersion: 'TLSv1.3',
+      checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(options.serverName, cert),
+      minVersion: 'TLSv1.3' as const,
+    };
+    const session = http2.connect(`https://${host.includes(':') ? `[${host}]` : host}:${port}`, {
+      ...tlsOptions,
+      ...(socket ? { createConnection: () => tls.connect({ ...tlsOptions, socket, ALPNProtocols: ['h2'] }) } : {}),
       settings: http2Settings(options.maxConcurrentStreams),
       maxSessionMemory: MAX_SESSION_MEMORY_MIB,
     });
-    this.session.on('error', (err) => {
+    this.sessionRef = session;
+    session.on('error', (err) => {
       this.closedError ??= err;
     });
-    this.session.once('close', () => {
+    session.once('close', () => {
       this.closedError ??= new GrpcError(GrpcStatus.UNAVAILABLE, 'connection closed');
     });
-    this.ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new GrpcError(GrpcStatus.UNAVAILABLE, `connect to ${options.address} timed out`));
-        this.session.destroy();
-      }, options.connectTimeoutMs);
-      this.session.once('connect', () => {
-        clearTimeout(timer);
-        this.session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
-        resolve();
-      });
-      this.session.once('close', () => {
-        clearTimeout(timer);
-        reject(unavailable(this.closedError, options.address));
-      });
-    });
-    this.ready.catch(() => undefined);
-    startKeepalive(this.session, {
+    startKeepalive(session, {
       intervalMs: options.keepaliveIntervalMs,
       timeoutMs: options.keepaliveTimeoutMs,
-      onDead: (reason) => this.session.destroy(new GrpcError(GrpcStatus.UNAVAILABLE, reason)),
+      onDead: (reason) => session.destroy(new GrpcError(GrpcStatus.UNAVAILABLE, reason)),
     });
+    return session;
+  }
+
+  /** The HTTP/2 session, once the connection (through the proxy, if any) is made. */
+  private get session(): ClientHttp2Session {
+    if (!this.sessionRef) throw unavailable(this.closedError, this.options.address);
+    return this.sessionRef;
   }
 
   /** Resolves once the TLS and HTTP/2 handshakes are done; rejects with UNAVAILABLE otherwise. */
@@ -90,7 +132,8 @@ export class GrpcChannel {
   }
 
   get isClosed(): boolean {
-    return this.session.closed || this.session.destroyed;
+    if (!this.sessionRef) return this.destroyed || this.closedError !== undefined;
+    return this.sessionRef.closed || this.sessionRef.destroyed;
   }
 
   /** Opens a streaming call. Response headers, messages and trailers are read by the caller. */
@@ -148,11 +191,13 @@ export class GrpcChannel {
 
   /** Stops new streams; existing ones finish, then the connection closes. */
   close(): void {
-    if (!this.session.closed) this.session.close();
+    if (!this.sessionRef) this.destroyed = true;
+    else if (!this.sessionRef.closed) this.sessionRef.close();
   }
 
   destroy(): void {
-    this.session.destroy();
+    this.destroyed = true;
+    this.sessionRef?.destroy();
   }
 }
 

@@ -100,11 +100,11 @@ const failures: readonly FailureCase[] = [
   {
     name: 'missing required key',
     file: 'required.yaml',
-    yaml: 'allow: []\n',
+    yaml: 'allow: [{ ports: [443] }]\n',
     schema: agentConfigSchema,
     code: 'ERR_CONFIG_INVALID',
-    field: 'credentials',
-    message: 'required.yaml: credentials: required',
+    field: 'allow[0].host',
+    message: 'required.yaml: allow[0].host: required',
   },
   {
     name: 'wrong type',

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../../src/config/errors.js';
+import { adminToken, credentialsFile, MAX_SECRET_FILE_BYTES, readSecretFile } from '../../../src/config/secrets.js';
+import { tempDir } from './temp-dir.js';
+
+describe('credentialsFile', () => {
+  it('takes CAUSEWAY_CREDENTIALS_FILE over the config, then the config', () => {
+    assert.equal(credentialsFile('/etc/causeway/agent.json', 'agent.yaml', { CAUSEWAY_CREDENTIALS_FILE: '/run/creds/agent.json' }), '/run/creds/agent.json');
+    assert.equal(credentialsFile('/etc/causeway/agent.json', 'agent.yaml', { CAUSEWAY_CREDENTIALS_FILE: '' }), '/etc/causeway/agent.json');
+    assert.equal(credentialsFile(undefined, 'agent.yaml', { CAUSEWAY_CREDENTIALS_FILE: '/run/creds/agent.json' }), '/run/creds/agent.json');
+  });
+
+  it('names the field and the variable when neither is set', () => {
+    assert.throws(
+      () => credentialsFile(undefined, 'agent.yaml', {}),
+      (err: unknown) => err instanceof ConfigError && err.message === 'agent.yaml: credentials: required: the credential file (or set CAUSEWAY_CREDENTIALS_FILE)',
+    );
+  });
+});
+
+describe('adminToken', () => {
+  it('reads CAUSEWAY_ADMIN_TOKEN_FILE first, then CAUSEWAY_ADMIN_TOKEN', () => {
+    const file = tempDir().write('token', 'from-file\n');
+    assert.equal(adminToken({ CAUSEWAY_ADMIN_TOKEN_FILE: file, CAUSEWAY_ADMIN_TOKEN: 'direct' }), 'from-file');
+    assert.equal(adminToken({ CAUSEWAY_ADMIN_TOKEN: 'direct' }), 'direct');
+    assert.equal(adminToken({ CAUSEWAY_ADMIN_TOKEN: '' }), undefined);
+    assert.equal(adminToken({}), undefined);
+  });
+});
+
+describe('readSecretFile', () => {
+  it('drops one trailing newline', () => {
+    const { write } = tempDir();
+    assert.equal(readSecretFile(write('lf', 's3cret\n'), 'password'), 's3cret');
+    assert.equal(readSecretFile(write('crlf', 's3cret\r\n'), 'password'), 's3cret');
+    assert.equal(readSecretFile(write('none', 's3cret'), 'password'), 's3cret');
+  });
+
+  const refused: { name: string; make: (t: ReturnType<typeof tempDir>) => string; code: string; problem: RegExp }[] = [
+    { name: 'a missing file', make: () => '/nonexistent/causeway-secret', code: 'ERR_CONFIG_MISSING', problem: /password file cannot be read \(ENOENT\)/ },
+    { name: 'a directory', make: (t) => t.dir, code: 'ERR_CONFIG_INVALID', problem: /regular file/ },
+    { name: 'an empty file', make: (t) => t.write('empty', '\n'), code: 'ERR_CONFIG_INVALID', problem: /password file is empty/ },
+    { name: 'a file of two lines', make: (t) => t.write('two', 'a\nb\n'), code: 'ERR_CONFIG_INVALID', problem: /one line/ },
+    { name: 'a file too large', make: (t) => t.write('big', 'x'.repeat(MAX_SECRET_FILE_BYTES + 1)), code: 'ERR_CONFIG_INVALID', problem: /at most 4096 bytes/ },
+  ];
+  for (const { name, make, code, problem } of refused) {
+    it(`refuses ${name} with ${code}, without quoting it`, () => {
+      const file = make(tempDir());
+      assert.throws(
+        () => readSecretFile(file, 'password'),
+        (err: unknown) => err instanceof ConfigError && err.code === code && problem.test(err.message) && !err.message.includes('xxxx'),
+      );
+    });
+  }
+});
