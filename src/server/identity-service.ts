@@ -2,7 +2,6 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { identityDecisions } from '../auth/decision-counters.js';
 import { AuthError } from '../auth/errors.js';
 import { decideAccess, type AccessRefusalCode } from '../auth/peer-access.js';
-import { MemoryReplayCache } from '../auth/replay-cache.js';
 import { verifyIssuanceToken } from '../auth/verify-issuance-token.js';
 import type { WorkloadTokenVerifier } from '../auth/workload-token.js';
 import { parseAndVerifyCsr } from '../pki/csr.js';
@@ -23,7 +22,6 @@ const CALL_DEADLINE_MS = 10_000;
  * whose names come from the registry, never from the CSR.
  */
 export function issueCertificateHandler(ctx: ServerContext): CallHandler {
-  const replay = new MemoryReplayCache();
   return async (call) => {
     const source = peerAddress(call);
     const deadline = setTimeout(() => call.finish(GrpcStatus.DEADLINE_EXCEEDED, 'the request took too long'), CALL_DEADLINE_MS);
@@ -36,13 +34,13 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
         : await verifyIssuanceToken(request.token, {
         audience: ctx.audience,
         csrThumbprint: csr.thumbprint,
-        replay,
-        lookupKey: (kid) => {
-          const found = ctx.registry.findKey(kid);
+        replay: ctx.replay,
+        lookupKey: async (kid) => {
+          const found = await ctx.registry.findKey(kid);
           return found ? { identity: found.record.name, publicJwk: found.key.publicJwk, enabled: found.record.enabled } : undefined;
         },
       });
-      const record = ctx.registry.get(verified.identity);
+      const record = await ctx.registry.get(verified.identity);
       const decision = decideAccess({
         identity: verified.identity,
         // A workload token may only ever stand for a client.
@@ -64,7 +62,7 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
         lifetimeMs: ctx.certLifetimeMs,
         now,
       });
-      ctx.registry.recordIssuance({ serial: leaf.serialHex, identity: record.name, keyId: verified.keyId, notAfter: leaf.notAfter }, now);
+      await ctx.registry.recordIssuance({ serial: leaf.serialHex, identity: record.name, keyId: verified.keyId, notAfter: leaf.notAfter }, now);
       identityDecisions.increment('issuance');
       ctx.audit.record({
         type: 'certificate.issued',

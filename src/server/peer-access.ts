@@ -14,9 +14,20 @@ import { peerAddress } from './peer.js';
  * while a stream may outlive its certificate). On refusal it audits, counts, ends the call and returns
  * undefined.
  */
-export function admitPeer(ctx: ServerContext, call: ServerCall, peer: PeerIdentity, stream: string): IssuedCertificate | undefined {
-  const issuance = ctx.registry.issuance(peer.serialHex);
-  const decision = peerDecision(ctx, peer, call.socket.remoteAddress, issuance);
+export async function admitPeer(ctx: ServerContext, call: ServerCall, peer: PeerIdentity, stream: string): Promise<IssuedCertificate | undefined> {
+  let issuance: IssuedCertificate | undefined;
+  let decision: AccessDecision;
+  try {
+    issuance = await ctx.registry.issuance(peer.serialHex);
+    decision = await peerDecision(ctx, peer, call.socket.remoteAddress, issuance);
+  } catch (err) {
+    // Fail closed: without the registry nobody's standing can be checked.
+    identityDecisions.increment('stream', 'ERR_REGISTRY_UNAVAILABLE');
+    ctx.log.warn({ identity: peer.identity, stream, err: (err as Error).message }, 'stream refused: identity store unavailable');
+    call.finish(GrpcStatus.UNAVAILABLE, 'identity registry unavailable; try again shortly');
+    return undefined;
+  }
+  if (call.isFinished) return undefined;
   if (decision.allow) {
     identityDecisions.increment('stream');
     return issuance;
@@ -29,11 +40,11 @@ export function admitPeer(ctx: ServerContext, call: ServerCall, peer: PeerIdenti
 }
 
 /** The registry's current decision on a certificate holder at `sourceIp`. */
-export function peerDecision(
+export async function peerDecision(
   ctx: ServerContext,
   peer: Pick<PeerIdentity, 'identity' | 'role'>,
   sourceIp: string | undefined,
   issuance: IssuedCertificate | undefined,
-): AccessDecision {
-  return decideAccess({ identity: peer.identity, role: peer.role, record: ctx.registry.get(peer.identity), issuance, sourceIp });
+): Promise<AccessDecision> {
+  return decideAccess({ identity: peer.identity, role: peer.role, record: await ctx.registry.get(peer.identity), issuance, sourceIp });
 }

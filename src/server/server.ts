@@ -12,7 +12,8 @@ import { generateLeafKey } from '../pki/leaf-key.js';
 import { compileAcl, type AclRule } from '../policy/acl.js';
 import { createGrpcServer, type CallHandler } from '../protocol/grpc-server.js';
 import { GrpcStatus } from '../protocol/grpc-status.js';
-import { openIdentityStore } from '../registry/open-identity-store.js';
+import type { ResolvedStore } from '../config/store.js';
+import { openServerStores } from '../store/open-stores.js';
 import { denyCounts } from '../metrics/deny-counter.js';
 import { acceptHandler } from './accept-service.js';
 import { applyAcl } from './acl-reload.js';
@@ -51,6 +52,8 @@ export interface ServerOptions {
   auditFile?: string | undefined;
   /** Audit store, retention and JSON-lines sinks; defaults: SQLite in dataDir, 30 days. */
   audit?: ServerAuditOptions;
+  /** Where identities, used token ids and the audit chain live; default SQLite files in dataDir. */
+  store?: ResolvedStore | undefined;
   /** Bearer token for the admin listener; required when it is not on loopback. */
   adminToken?: string | undefined;
   log: Logger;
@@ -84,15 +87,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const log = options.log;
   if (options.admin) assertAdminBinding(options.admin.host, options.adminToken);
   const ca = await loadCa(join(options.dataDir, 'ca'), { passphrase: options.caPassphrase });
-  const registry = openIdentityStore(options.dataDir);
-  const { audit, store: auditStore } = openServerAudit(options.dataDir, options.audit ?? {}, options.auditFile);
   const replicaId = options.replicaId ?? randomUUID();
+  const stores = await openServerStores(options.store ?? { target: { kind: 'sqlite' } }, {
+    dataDir: options.dataDir,
+    // One audit chain per process: a replica restarted under the same id starts a new chain.
+    chain: `${replicaId}/${new Date().toISOString()}/${randomUUID().slice(0, 8)}`,
+    audit: { enabled: (options.audit?.store ?? 'sqlite') !== 'none', retentionMs: options.audit?.retentionMs, pruneIntervalMs: options.audit?.pruneIntervalMs },
+    log,
+  });
+  const registry = stores.identities;
+  const auditStore = stores.audit;
+  const audit = openServerAudit(options.dataDir, auditStore, options.audit ?? {}, options.auditFile);
   const ctx: ServerContext = {
     trustDomain: ca.trustDomain,
     audience: audienceFor(ca.trustDomain),
     certLifetimeMs: options.certLifetimeMs,
     ca,
     registry,
+    replay: stores.replay,
     agents: new AgentRegistry(),
     pending: new PendingDials(options.maxPendingDials),
     acl: compileAcl(options.acl),
@@ -156,12 +168,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }, Math.floor((SERVER_CERT_LIFETIME_MS * 2) / 3));
   refreshOwn.unref();
 
-  let identities = viewOf(registry.list());
+  let identities = viewOf(await registry.list());
+  let sweeping = false;
+  let storeDown = false;
   const sweep = setInterval(() => {
-    sweepRevoked(ctx);
-    const now = ctx.registry.list();
-    for (const event of identityChanges(identities, now)) ctx.audit.record(event);
-    identities = viewOf(now);
+    // One sweep at a time: a slow database must not pile up overlapping sweeps.
+    if (sweeping) return;
+    sweeping = true;
+    void (async () => {
+      try {
+        await sweepRevoked(ctx);
+        const now = await ctx.registry.list();
+        for (const event of identityChanges(identities, now)) ctx.audit.record(event);
+        identities = viewOf(now);
+        if (storeDown) log.info({ store: stores.description }, 'identity store reachable again');
+        storeDown = false;
+      } catch (err) {
+        if (!storeDown) log.error({ err: (err as Error).message }, 'identity store unreachable; live tunnels kept, new certificates and streams refused');
+        storeDown = true;
+      } finally {
+        sweeping = false;
+      }
+    })();
   }, POLICY_SWEEP_MS);
   sweep.unref();
 
@@ -201,7 +229,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   const address = `${isIP(options.listen.host) === 6 ? `[${options.listen.host}]` : options.listen.host}:${port}`;
-  log.info({ event: 'ready', address, port, adminPort, trustDomain: ca.trustDomain, replicaId }, 'server listening');
+  log.info({ event: 'ready', address, port, adminPort, trustDomain: ca.trustDomain, replicaId, store: stores.description }, 'server listening');
 
   return {
     address,
@@ -236,7 +264,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       adminServer?.closeAllConnections();
       observability.close();
       await audit.close();
-      registry.close();
+      await stores.close();
     },
   };
 }
