@@ -16,7 +16,8 @@ export const unauthorizedWarnSchema = z.strictObject({
  * `audit:` of the server:
  * ```yaml
  * audit:
- *   store: sqlite            # the server's store (SQLite <dataDir>/audit.db, or the shared PostgreSQL), hash-chained; or none
+ *   store: sqlite            # kept, hash-chained, in the server's store (<dataDir>/audit.db, or the shared
+ *                            # PostgreSQL database when the server's `store:` names one); or none
  *   retention: 30d           # 1h to 10y
  *   pruneInterval: 1h
  *   jsonLinesFile: ./data/audit.jsonl   # optional; default <dataDir>/audit.jsonl
@@ -25,7 +26,7 @@ export const unauthorizedWarnSchema = z.strictObject({
  * ```
  */
 export const auditConfigSchema = z.strictObject({
-  store: z.enum(['sqlite', 'store', 'none'], { error: expecting('sqlite (or store), or none') }).default('sqlite'),
+  store: z.enum(['sqlite', 'none'], { error: expecting('sqlite or none') }).default('sqlite'),
   retention: durationSchema({ min: 3600 * SECOND, max: 3650 * DAY }).prefault('30d'),
   pruneInterval: durationSchema({ min: SECOND, max: DAY }).prefault('1h'),
   jsonLinesFile: z.string({ error: expecting('a file path') }).min(1, { error: 'expected a file path' }).optional(),

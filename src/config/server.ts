@@ -72,8 +72,8 @@ export const serverConfigSchema = withPathFields(
     oidc: z.array(trustedIssuerSchema, { error: expecting('a list of trusted issuers') }).optional(),
     /** File holding the passphrase of encrypted CA keys (mode 0600); see config/ca-passphrase.ts. */
     caPassphraseFile: z.string({ error: expecting('a file path') }).min(1, { error: 'expected a file path' }).optional(),
-    /** Where identities, used token ids and the audit chain live: sqlite (default) or a postgres:// URL. */
-    store: storeSchema.default('sqlite'),
+    /** Where identities, used token ids and the audit chain live: sqlite (the default when absent) or a postgres:// URL. */
+    store: storeSchema.optional(),
     /** File holding the PostgreSQL password (mode 0600); see config/store.ts. */
     storePasswordFile: z.string({ error: expecting('a file path') }).min(1, { error: 'expected a file path' }).optional(),
   }),

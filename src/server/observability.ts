@@ -14,8 +14,8 @@ const RECENT_DENIES = 20;
 const HEAD_LOG_INTERVAL_MS = 3600_000;
 
 export interface ServerAuditOptions {
-  /** 'sqlite' or 'store' (default): the server's store (SQLite <dataDir>/audit.db or the shared PostgreSQL), hash-chained, pruned after `retentionMs`. */
-  store?: 'sqlite' | 'store' | 'none';
+  /** 'sqlite' (default): kept in the server's store (<dataDir>/audit.db, or the shared PostgreSQL), hash-chained, pruned after `retentionMs`. */
+  store?: 'sqlite' | 'none';
   retentionMs?: number;
   pruneIntervalMs?: number;
   /** JSON lines for log shippers: a file (default <dataDir>/audit.jsonl), and/or stdout. */
