@@ -42,6 +42,8 @@ export interface ServerContext {
   registry: IdentityStore;
   /** Token ids already used for issuance: per process with SQLite, shared by replicas with PostgreSQL. */
   replay: ReplayCache;
+  /** Which store the registry lives in, as refusals to remote callers name it (never its address). */
+  storeKind: 'SQLite' | 'PostgreSQL';
   agents: AgentRegistry;
   pending: PendingDials;
   acl: Acl;

@@ -11,6 +11,7 @@ import { IssueCertificateRequestSchema, IssueCertificateResponseSchema } from '.
 import type { CallHandler } from '../protocol/grpc-server.js';
 import { GrpcError, GrpcStatus } from '../protocol/grpc-status.js';
 import type { ServerContext } from './context.js';
+import { storeUnavailableMessage } from './peer-access.js';
 import { peerAddress } from './peer.js';
 
 const MAX_REQUEST_BYTES = 64 * 1024;
@@ -84,7 +85,7 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
       call.writeMessage(toBinary(IssueCertificateResponseSchema, response));
       call.finish(GrpcStatus.OK);
     } catch (err) {
-      const { status, message, code } = toStatus(err);
+      const { status, message, code } = toStatus(err, ctx);
       identityDecisions.increment('issuance', code);
       const identity = err instanceof AccessRefused ? { identity: err.identity } : {};
       ctx.audit.record({ type: 'token.rejected', code, reason: message, source, ...identity });
@@ -113,7 +114,7 @@ class AccessRefused extends Error {
   }
 }
 
-function toStatus(err: unknown): { status: GrpcError['status']; message: string; code: string } {
+function toStatus(err: unknown, ctx: Pick<ServerContext, 'storeKind'>): { status: GrpcError['status']; message: string; code: string } {
   if (err instanceof AccessRefused) return { status: GrpcStatus.PERMISSION_DENIED, message: err.message, code: err.code };
   if (err instanceof AuthError) {
     const status = err.code === 'ERR_IDENTITY_DISABLED' ? GrpcStatus.PERMISSION_DENIED : GrpcStatus.UNAUTHENTICATED;
@@ -122,7 +123,7 @@ function toStatus(err: unknown): { status: GrpcError['status']; message: string;
   if (err instanceof PkiError) return { status: GrpcStatus.INVALID_ARGUMENT, message: err.message, code: err.code };
   if (err instanceof GrpcError) return { status: err.status, message: err.message, code: 'ERR_GRPC' };
   if (err instanceof RegistryError || (err instanceof Error && err.name === 'SqliteError')) {
-    return { status: GrpcStatus.UNAVAILABLE, message: 'identity registry unavailable', code: 'ERR_REGISTRY_UNAVAILABLE' };
+    return { status: GrpcStatus.UNAVAILABLE, message: storeUnavailableMessage(ctx), code: 'ERR_REGISTRY_UNAVAILABLE' };
   }
   return { status: GrpcStatus.INVALID_ARGUMENT, message: 'malformed request', code: 'ERR_MALFORMED' };
 }

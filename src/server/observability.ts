@@ -50,11 +50,15 @@ export class ServerObservability {
     log: Logger,
     ownNotAfter: () => Date | undefined,
     warn: { threshold: number; windowMs: number } = { threshold: 10, windowMs: 60_000 },
+    storeUp?: () => boolean,
   ) {
+    const backlog = store?.backlog?.bind(store);
     this.metrics = createProgramMetrics('server', {
       agentsConnected: () => ctx.agents.size,
       tunnelsActive: () => ctx.tunnels.size,
       certificateNotAfter: ownNotAfter,
+      ...(storeUp ? { storeUp } : {}),
+      ...(backlog ? { auditBacklog: backlog } : {}),
     });
     this.monitor = new UnauthorizedMonitor(log.child({ part: 'security' }), warn).start();
     this.onRecord = (record) => {

@@ -24,7 +24,7 @@ export async function admitPeer(ctx: ServerContext, call: ServerCall, peer: Peer
     // Fail closed: without the registry nobody's standing can be checked.
     identityDecisions.increment('stream', 'ERR_REGISTRY_UNAVAILABLE');
     ctx.log.warn({ identity: peer.identity, stream, err: (err as Error).message }, 'stream refused: identity store unavailable');
-    call.finish(GrpcStatus.UNAVAILABLE, 'identity registry unavailable; try again shortly');
+    call.finish(GrpcStatus.UNAVAILABLE, storeUnavailableMessage(ctx));
     return undefined;
   }
   if (call.isFinished) return undefined;
@@ -37,6 +37,14 @@ export async function admitPeer(ctx: ServerContext, call: ServerCall, peer: Peer
   ctx.log.warn({ identity: peer.identity, code: decision.code, reason: decision.reason, stream }, 'stream refused');
   call.finish(GrpcStatus.PERMISSION_DENIED, decision.reason);
   return undefined;
+}
+
+/**
+ * What a refused caller is told while the registry cannot be read: which kind of store (the operator's
+ * log has its redacted address; remote callers, some not yet authenticated, never see it).
+ */
+export function storeUnavailableMessage(ctx: Pick<ServerContext, 'storeKind'>): string {
+  return `the server's identity store (${ctx.storeKind}) is unavailable; refusing new certificates and streams until it returns, try again shortly`;
 }
 
 /** The registry's current decision on a certificate holder at `sourceIp`. */

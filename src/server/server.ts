@@ -105,6 +105,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ca,
     registry,
     replay: stores.replay,
+    storeKind: stores.kind,
     agents: new AgentRegistry(),
     pending: new PendingDials(options.maxPendingDials),
     acl: compileAcl(options.acl),
@@ -121,7 +122,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 
   let own = await issueOwnCertificate(ctx, options.serverNames);
-  const observability = new ServerObservability(ctx, auditStore, log, () => own.notAfter, options.audit?.unauthorizedWarn);
+  let storeDown = false;
+  const observability = new ServerObservability(ctx, auditStore, log, () => own.notAfter, options.audit?.unauthorizedWarn, () => !storeDown);
   const routes = new Map<string, CallHandler>([
     [METHODS.issueCertificate, issueCertificateHandler(ctx)],
     [METHODS.register, registerHandler(ctx, replicaId, options.replicaCount ?? 1)],
@@ -170,10 +172,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let identities = viewOf(await registry.list());
   let sweeping = false;
-  let storeDown = false;
-  const sweep = setInterval(() => {
-    // One sweep at a time: a slow database must not pile up overlapping sweeps.
-    if (sweeping) return;
+  let sweepAgain = false;
+  let storeDownSince = 0;
+  /**
+   * Re-checks every live tunnel and agent against the registry and audits identity changes. Runs each
+   * second, and at once when another replica announces a change; one at a time, so a slow database
+   * never piles up overlapping sweeps (a request while one runs makes it run once more after).
+   */
+  const runSweep = (): void => {
+    if (draining) return;
+    if (sweeping) {
+      sweepAgain = true;
+      return;
+    }
     sweeping = true;
     void (async () => {
       try {
@@ -181,17 +192,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const now = await ctx.registry.list();
         for (const event of identityChanges(identities, now)) ctx.audit.record(event);
         identities = viewOf(now);
-        if (storeDown) log.info({ store: stores.description }, 'identity store reachable again');
+        if (storeDown) log.info({ store: stores.description, downMs: Date.now() - storeDownSince }, 'shared store reachable again; new certificates and streams accepted');
         storeDown = false;
       } catch (err) {
-        if (!storeDown) log.error({ err: (err as Error).message }, 'identity store unreachable; live tunnels kept, new certificates and streams refused');
+        if (!storeDown) {
+          storeDownSince = Date.now();
+          log.error({ store: stores.description, err: (err as Error).message }, 'store unreachable; live tunnels kept, new certificates and streams refused until it returns');
+        }
         storeDown = true;
       } finally {
         sweeping = false;
+        if (sweepAgain) {
+          sweepAgain = false;
+          runSweep();
+        }
       }
     })();
-  }, POLICY_SWEEP_MS);
+  };
+  const sweep = setInterval(runSweep, POLICY_SWEEP_MS);
   sweep.unref();
+  stores.watch(runSweep);
 
   let adminPort: number | undefined;
   let adminServer: import('node:http').Server | undefined;

@@ -9,7 +9,8 @@ import type { IdentityStore } from '../registry/identity-store.js';
 import { openIdentityStore } from '../registry/open-identity-store.js';
 import { PgAuditStore } from './postgres/audit-store.js';
 import { PgIdentityStore } from './postgres/identity-store.js';
-import { createPgPool, migrate } from './postgres/pool.js';
+import { ChangeListener } from './postgres/change-listener.js';
+import { createPgPool, migrate, withPassword } from './postgres/pool.js';
 import { PgReplayCache } from './postgres/replay-cache.js';
 import { describeStore } from './store-url.js';
 
@@ -22,8 +23,15 @@ export interface AuditStoreOptions {
 
 /** Everything a server keeps, in one backend. */
 export interface ServerStores {
-  /** `sqlite`, or the PostgreSQL URL with its password hidden. */
+  /** `sqlite`, or the PostgreSQL URL with its password hidden (for logs, never for remote callers). */
   readonly description: string;
+  /** The kind of store, as errors to remote callers name it. */
+  readonly kind: 'SQLite' | 'PostgreSQL';
+  /**
+   * Calls `onChange` whenever another process may have changed an identity (PostgreSQL: LISTEN/NOTIFY,
+   * and once after each reconnect). SQLite has no such signal; the server's 1 s poll is all it needs.
+   */
+  watch(onChange: () => void): void;
   readonly identities: IdentityStore;
   readonly replay: ReplayCache;
   readonly audit: AuditStore | undefined;
@@ -56,6 +64,8 @@ export async function openServerStores(
     }
     return {
       description,
+      kind: 'SQLite',
+      watch: () => undefined,
       identities,
       replay: new MemoryReplayCache(),
       audit,
@@ -77,12 +87,18 @@ export async function openServerStores(
           ...(options.audit.pruneIntervalMs !== undefined ? { pruneIntervalMs: options.audit.pruneIntervalMs } : {}),
         })
       : undefined;
+    let listener: ChangeListener | undefined;
     return {
       description,
+      kind: 'PostgreSQL',
+      watch: (onChange) => {
+        listener ??= new ChangeListener(withPassword(url, resolved.password), url, onChange, options.log).start();
+      },
       identities: new PgIdentityStore(pool, url),
       replay: new PgReplayCache(pool, url),
       audit,
       close: async () => {
+        await listener?.close();
         await audit?.close();
         await pool.end();
       },

@@ -8,6 +8,7 @@ import {
   type IssuedCertificate,
   type RegisteredKey,
 } from '../../registry/identity-store.js';
+import { IDENTITY_CHANNEL } from './change-listener.js';
 import { inTransaction, unavailable } from './pool.js';
 
 /** PostgreSQL's code for a unique violation: another replica or admin wrote the same key first. */
@@ -32,7 +33,8 @@ interface KeyRow {
 /**
  * The identity registry in a PostgreSQL database shared by every server replica. Reads go to the
  * database each time, so a change committed through one replica (or `causeway identity --store …`) is
- * what the next check on every replica sees. Failures to reach the database reject with
+ * what the next check on every replica sees; every change also notifies the other replicas (LISTEN/NOTIFY,
+{@link ChangeListener}) so they re-check their live tunnels at once. Failures to reach the database reject with
  * `ERR_REGISTRY_UNAVAILABLE`.
  */
 export class PgIdentityStore implements IdentityStore {
@@ -87,6 +89,7 @@ export class PgIdentityStore implements IdentityStore {
       );
       if (inserted.rowCount === 0) throw new RegistryError('ERR_IDENTITY_EXISTS', `identity ${name} already exists`);
       if (key) await insertKey(db, name, key, at);
+      await notifyChange(db, name);
       return (await readRecord(db, name))!;
     });
   }
@@ -164,9 +167,15 @@ export class PgIdentityStore implements IdentityStore {
       const { rowCount } = await db.query('SELECT 1 FROM identities WHERE name = $1 FOR UPDATE', [name]);
       if (rowCount === 0) throw new RegistryError('ERR_IDENTITY_UNKNOWN', `no identity named ${name}`);
       await change(db);
+      await notifyChange(db, name);
       return (await readRecord(db, name))!;
     });
   }
+}
+
+/** Tells every listening replica (at commit, not before) that an identity changed. */
+function notifyChange(db: pg.PoolClient, name: string): Promise<unknown> {
+  return db.query('SELECT pg_notify($1, $2)', [IDENTITY_CHANNEL, name]);
 }
 
 async function readRecord(db: pg.Pool | pg.PoolClient, name: string): Promise<IdentityRecord | undefined> {

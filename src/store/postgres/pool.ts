@@ -120,7 +120,7 @@ export function safeMessage(err: unknown, url: string): string {
  * The URL with the password from the password file in it: pg lets a URL's (empty) password override
  * a separate `password` option. The result is handed to pg only, never logged.
  */
-function withPassword(url: string, password: string | undefined): string {
+export function withPassword(url: string, password: string | undefined): string {
   if (password === undefined) return url;
   const parsed = new URL(url);
   parsed.password = encodeURIComponent(password);
