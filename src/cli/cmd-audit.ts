@@ -61,7 +61,8 @@ export async function auditCommand(argv: string[]): Promise<number> {
   const resolved = resolveStore({
     flag: values.store,
     store: config?.store,
-    passwordFile: values['store-password-file'] ?? config?.storePasswordFile,
+    passwordFlag: values['store-password-file'],
+    passwordFile: config?.storePasswordFile,
   });
   const dataDir = resolved.target.kind === 'postgres' ? (values['data-dir'] ?? config?.dataDir ?? '.') : dataDirOf(values['data-dir'], config?.dataDir);
   const store = await openAuditReader(resolved, dataDir);

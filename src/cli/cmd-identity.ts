@@ -10,6 +10,7 @@ import { resolveStore, type ResolvedStore } from '../config/store.js';
 import type { IdentityStore } from '../registry/identity-store.js';
 import { openIdentities } from '../store/open-stores.js';
 import { canonicalCidr, MAX_CIDRS_PER_IDENTITY } from '../registry/source-cidr.js';
+import { loadServerConfig } from '../config/server.js';
 import { UsageError } from './usage.js';
 
 export const IDENTITY_HELP = `Usage: causeway identity <create|list|show|disable|enable|add-key|remove-key|set-cidrs> [options]
@@ -33,6 +34,7 @@ export const IDENTITY_HELP = `Usage: causeway identity <create|list|show|disable
 
 Common options:
   --data-dir DIR   the server's data directory (default ./data; holds ca/ and, with SQLite, identities.db)
+  --config FILE    a server config (server.yaml): its dataDir, store and storePasswordFile (instead of --data-dir)
   --store URL      the registry: sqlite (default, DATA/identities.db) or postgres://user@host:port/db, the
                    database server replicas share (also CAUSEWAY_STORE_URL)
   --store-password-file FILE   the PostgreSQL password (mode 0600; also CAUSEWAY_STORE_PASSWORD_FILE)
@@ -52,7 +54,8 @@ export async function identityCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: rest,
     options: {
-      'data-dir': { type: 'string', default: './data' },
+      'data-dir': { type: 'string' },
+      config: { type: 'string' },
       store: { type: 'string' },
       'store-password-file': { type: 'string' },
       name: { type: 'string' },
@@ -72,8 +75,15 @@ export async function identityCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${IDENTITY_HELP}\n`);
     return 0;
   }
-  const dataDir = values['data-dir'];
-  const store: ResolvedStore = resolveStore({ flag: values.store, passwordFile: values['store-password-file'] });
+  if (values['data-dir'] !== undefined && values.config !== undefined) throw new UsageError('give --data-dir or --config, not both', 'identity');
+  const config = values.config !== undefined ? loadServerConfig(values.config) : undefined;
+  const dataDir = values['data-dir'] ?? config?.dataDir ?? './data';
+  const store: ResolvedStore = resolveStore({
+    flag: values.store,
+    store: config?.store,
+    passwordFlag: values['store-password-file'],
+    passwordFile: config?.storePasswordFile,
+  });
   const withStore = <T>(dir: string, use: (s: IdentityStore) => Promise<T>): Promise<T> => withIdentityStore(store, dir, use);
   const fail = (message: string): never => {
     throw new UsageError(message, 'identity');

@@ -25,20 +25,21 @@ export interface ResolvedStore {
 
 /**
  * The store to use, from (first found) a command-line `--store`, `CAUSEWAY_STORE_URL`, the config's
- * `store`, else SQLite; the password from `CAUSEWAY_STORE_PASSWORD_FILE`, `--store-password-file` or the
- * config's `storePasswordFile` (a file only its owner can read).
+ * `store`, else SQLite; the password from (first found) `--store-password-file`,
+ * `CAUSEWAY_STORE_PASSWORD_FILE` or the config's `storePasswordFile` — a file only its owner can read.
+ * A password in the URL itself works too but is discouraged (it shows in process lists and configs).
  *
  * @throws {@link ConfigError} naming the variable or file; never with the password in it.
  */
 export function resolveStore(
-  given: { flag?: string | undefined; store?: string | undefined; passwordFile?: string | undefined },
+  given: { flag?: string | undefined; store?: string | undefined; passwordFlag?: string | undefined; passwordFile?: string | undefined },
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedStore {
   const fromEnv = env[STORE_URL_ENV] || undefined;
   const source = given.flag !== undefined ? '--store' : fromEnv !== undefined ? STORE_URL_ENV : 'store';
   const parsed = parseStoreValue(given.flag ?? fromEnv ?? given.store ?? 'sqlite');
   if (!parsed.ok) throw new ConfigError('ERR_CONFIG_INVALID', source, parsed.problem);
-  const passwordFile = env[STORE_PASSWORD_FILE_ENV] || given.passwordFile;
+  const passwordFile = given.passwordFlag ?? (env[STORE_PASSWORD_FILE_ENV] || given.passwordFile);
   if (parsed.target.kind === 'sqlite') {
     return { target: parsed.target };
   }
