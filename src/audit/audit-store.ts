@@ -34,8 +34,8 @@ export interface VerifiedScope {
  * (one chain per server process).
  */
 export interface AuditStore extends AuditSink {
-  /** The newest record's sequence number and hash, for the log (this process's chain). */
-  head(): { seq: number; hash: string };
+  /** The newest record's sequence number and hash, for the log (and, with several chains, this process's chain). */
+  head(): { seq: number; hash: string; chain?: string };
   /** Deletes records past retention, keeping every chain verifiable; returns how many went. */
   prune(nowMs?: number): Awaitable<number>;
   /** Checks every kept chain; reports the first modified, inserted or deleted record. */

@@ -209,8 +209,8 @@ export class PgAuditStore implements AuditStore {
     );
   }
 
-  head(): { seq: number; hash: string } {
-    return { seq: this.#lastSeq, hash: this.#lastHash };
+  head(): { seq: number; hash: string; chain?: string } {
+    return { seq: this.#lastSeq, hash: this.#lastHash, ...(this.#chain !== undefined ? { chain: this.#chain } : {}) };
   }
 
   async prune(nowMs = this.#now()): Promise<number> {
