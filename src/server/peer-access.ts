@@ -7,6 +7,10 @@ import { GrpcStatus } from '../protocol/grpc-status.js';
 import type { ServerContext } from './context.js';
 import { peerAddress } from './peer.js';
 
+const UNAVAILABLE_LOG_INTERVAL_MS = 5000;
+let lastUnavailableLog = 0;
+let unavailableSinceLog = 0;
+
 /**
  * Checks the registry for a stream from an authenticated peer: enabled, its certificate's key still
  * registered, its source inside its CIDRs. Returns the registry's record of the certificate, which the
@@ -23,7 +27,15 @@ export async function admitPeer(ctx: ServerContext, call: ServerCall, peer: Peer
   } catch (err) {
     // Fail closed: without the registry nobody's standing can be checked.
     identityDecisions.increment('stream', 'ERR_REGISTRY_UNAVAILABLE');
-    ctx.log.warn({ identity: peer.identity, stream, err: (err as Error).message }, 'stream refused: identity store unavailable');
+    // At most one line per few seconds: an outage under load must not flood the log.
+    const now = Date.now();
+    if (now - lastUnavailableLog >= UNAVAILABLE_LOG_INTERVAL_MS) {
+      ctx.log.warn({ identity: peer.identity, stream, err: (err as Error).message, alsoRefused: unavailableSinceLog }, 'stream refused: identity store unavailable');
+      lastUnavailableLog = now;
+      unavailableSinceLog = 0;
+    } else {
+      unavailableSinceLog++;
+    }
     call.finish(GrpcStatus.UNAVAILABLE, storeUnavailableMessage(ctx));
     return undefined;
   }
