@@ -11,6 +11,8 @@ import type { ResolvedStore } from '../../../src/config/store.js';
 import { generateServiceAccountKey } from '../../../src/pki/service-account.js';
 import { RegistryError, type RegistryErrorCode } from '../../../src/registry/identity-store.js';
 import { openServerStores, type ServerStores } from '../../../src/store/open-stores.js';
+import { PgAuditStore } from '../../../src/store/postgres/audit-store.js';
+import { createPgPool, migrate } from '../../../src/store/postgres/pool.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 
 const DAY = 86_400_000;
@@ -88,6 +90,14 @@ const BACKENDS: Backend[] = [
     },
   },
 ];
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 function rejectsWith(code: RegistryErrorCode) {
   return (error: unknown): boolean => {
@@ -264,6 +274,46 @@ for (const backend of BACKENDS) {
         assert.equal(report.ok, true);
         assert.equal(report.checked, 15);
         assert.match(report.describe, /2 chains/);
+      });
+
+      it('tells every other process about each committed identity change, and once more after reconnecting', async () => {
+        const f = await backend.fresh();
+        const [a, b] = [await f.open('a'), await f.open('b')];
+        let heard = 0;
+        b.watch(() => heard++);
+        await until(() => heard >= 1, 'the first check once listening');
+        const before = heard;
+        await a.identities.create('w@clients.test', 'client', undefined);
+        await until(() => heard >= before + 1, 'the create notification');
+        await a.identities.setEnabled('w@clients.test', false);
+        await until(() => heard >= before + 2, 'the disable notification');
+        // A failed change (unknown identity) is rolled back and announces nothing.
+        await assert.rejects(a.identities.setEnabled('nobody@clients.test', false), rejectsWith('ERR_IDENTITY_UNKNOWN'));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(heard, before + 2);
+        await postgres.stop();
+        await postgres.start();
+        await until(() => heard >= before + 3, 'the check after the listener reconnected');
+      });
+
+      it('holds at most maxPending audit records while the database is away, and counts the ones it dropped', async () => {
+        const url = await postgres.createDatabase(`stores_${databases++}`);
+        const pool = createPgPool({ url, password: postgres.password });
+        await migrate(pool, url);
+        const store = await PgAuditStore.open(pool, url, { chain: 'small', maxPending: 3, pruneIntervalMs: 0, ownsPool: true });
+        const log = new AuditLog([store], 'server');
+        await postgres.stop();
+        try {
+          for (let i = 0; i < 5; i++) log.record({ type: 'agent.connected', identity: `d-${i}@a.test`, instanceId: 'i', version: '1', source: '127.0.0.1:1' });
+          assert.deepEqual(store.backlog(), { pending: 3, dropped: 2 });
+        } finally {
+          await postgres.start();
+        }
+        await until(async () => (await store.flush(), store.backlog().pending === 0), 'the buffered records written');
+        const report = await store.verify();
+        assert.equal(report.ok, true, JSON.stringify(report));
+        assert.equal(report.checked, 3);
+        await store.close();
       });
 
       it('fails closed while the database is away, buffers audit records, and recovers when it returns', async () => {
