@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -74,12 +74,27 @@ export async function startPostgres(): Promise<TestPostgres> {
     '-c full_page_writes=off',
     '-c max_connections=100',
   ].join(' ');
+  let running = false;
   const start = async (): Promise<void> => {
     await pgRun('pg_ctl', ['-D', data, '-l', join(dir, 'postgres.log'), '-o', options, '-w', '-t', PG_CTL_WAIT_S, 'start']);
+    running = true;
   };
   const stop = async (): Promise<void> => {
     await pgRun('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', PG_CTL_WAIT_S, 'stop']);
+    running = false;
   };
+  // A test process that ends without close() (a failed hook, a timeout) must not leave postgres running.
+  const stopOnExit = (): void => {
+    if (!running) return;
+    const args = ['-D', data, '-m', 'immediate', '-w', '-t', '10', 'stop'];
+    try {
+      if (asRoot) execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args], { stdio: 'ignore' });
+      else execFileSync(join(bin, 'pg_ctl'), args, { stdio: 'ignore' });
+    } catch {
+      /* already gone */
+    }
+  };
+  process.once('exit', stopOnExit);
   await start();
   const urlFor = (database: string): string => `postgres://${SUPERUSER}@127.0.0.1:${port}/${database}`;
   return {
@@ -102,6 +117,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     start,
     async close() {
       await stop().catch(() => undefined);
+      process.removeListener('exit', stopOnExit);
       if (!process.env['CAUSEWAY_KEEP_TEST_DIRS']) rmSync(dir, { recursive: true, force: true });
     },
   };
