@@ -1,5 +1,5 @@
 import type { AuditRecord } from './events.js';
-import type { StoredRecord } from './sqlite-store.js';
+import type { StoredRecord } from './audit-store.js';
 import { escapeForTerminal } from './terminal-escape.js';
 
 const MAX_CELL_CHARS = 120;
@@ -20,7 +20,7 @@ export function parseSince(text: string, now: number, parseDuration: (s: string)
 
 /** One JSON object per line (JSON escapes every control character). */
 export function formatJsonLines(rows: readonly StoredRecord[]): string {
-  return rows.map((r) => JSON.stringify({ seq: r.seq, ...r.record })).join('\n') + (rows.length ? '\n' : '');
+  return rows.map((r) => JSON.stringify({ seq: r.seq, ...(r.chain !== undefined ? { chain: r.chain } : {}), ...r.record })).join('\n') + (rows.length ? '\n' : '');
 }
 
 /** An aligned text table; every cell is escaped for the terminal and cut to a bounded width. */

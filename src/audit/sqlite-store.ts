@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { AuditSink } from './audit-log.js';
+import type { AuditStore, QueryFilter, StoredRecord, VerifiedScope } from './audit-store.js';
 import { canonicalJson } from './canonical.js';
 import { identitiesOf, type AuditEvent, type AuditRecord } from './events.js';
 import { chainHash, GENESIS_HASH, verifyChain, type ChainAnchor, type ChainReport, type ChainRow } from './hash-chain.js';
@@ -23,18 +23,7 @@ export interface SqliteStoreOptions {
   readonly?: boolean;
 }
 
-export interface StoredRecord {
-  seq: number;
-  record: AuditRecord;
-}
-
-export interface QueryFilter {
-  sinceMs?: number;
-  untilMs?: number;
-  type?: string;
-  identity?: string;
-  limit?: number;
-}
+export type { QueryFilter, StoredRecord } from './audit-store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit (
@@ -59,7 +48,7 @@ CREATE TABLE IF NOT EXISTS audit_anchor (
  * the oldest kept record; pruning deletes a prefix of the chain and moves the anchor in the same
  * transaction, so `verify` passes after retention and fails on any other change.
  */
-export class SqliteAuditStore implements AuditSink {
+export class SqliteAuditStore implements AuditStore {
   private readonly db: Database.Database;
   private readonly retentionMs: number;
   private readonly now: () => number;
@@ -165,7 +154,7 @@ export class SqliteAuditStore implements AuditSink {
   }
 
   /** Checks the whole kept chain; reports the first modified, inserted or deleted record. */
-  verify(): ChainReport {
+  verify(): ChainReport & VerifiedScope {
     const anchor = this.anchor();
     const rows = this.db.prepare('SELECT seq, time_ms, type, identities, body, prev_hash, hash FROM audit ORDER BY seq').iterate() as IterableIterator<{
       seq: number;
@@ -189,7 +178,7 @@ export class SqliteAuditStore implements AuditSink {
         yield { seq: row.seq, body: row.body, prevHash: row.prev_hash, hash: consistent ? row.hash : 'columns-differ-from-body' };
       }
     };
-    return verifyChain(chainRows(), anchor);
+    return { ...verifyChain(chainRows(), anchor), describe: `from record ${anchor.seq}` };
   }
 
   /** Records matching `filter`, oldest first. */

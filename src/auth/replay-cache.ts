@@ -1,12 +1,14 @@
 /**
- * Remembers token ids until their tokens expire, so each token is accepted once.
+ * Remembers token ids until their tokens expire, so each token is accepted once. With several server
+ * replicas the cache lives in their shared store, so a token used at one replica is refused at another.
  */
 export interface ReplayCache {
   /**
    * Records `jti` as used until `expiresAt`. Returns `false` when it was already recorded and has
-   * not expired at `now`, or when the cache cannot record it.
+   * not expired at `now`, or when the cache cannot record it. A shared cache whose database cannot be
+   * reached rejects (and the token is refused).
    */
-  claim(jti: string, expiresAt: Date, now: Date): boolean;
+  claim(jti: string, expiresAt: Date, now: Date): boolean | Promise<boolean>;
 }
 
 /** Default capacity of {@link MemoryReplayCache}. */

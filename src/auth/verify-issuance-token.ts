@@ -147,7 +147,7 @@ export async function verifyIssuanceToken(
   if (jkt !== options.csrThumbprint) {
     throw new AuthError('ERR_TOKEN_CNF', 'token is bound to a different key than the CSR');
   }
-  if (!options.replay.claim(jti, new Date((exp + skewS) * 1000), now)) {
+  if (!(await options.replay.claim(jti, new Date((exp + skewS) * 1000), now))) {
     throw new AuthError('ERR_TOKEN_REPLAY', 'token has already been used');
   }
   return { identity, keyId: kid, jti, expiresAt: new Date(exp * 1000) };

@@ -1,17 +1,21 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AUDIT_EVENT_TYPES } from '../audit/events.js';
 import { formatJsonLines, formatTable, parseSince } from '../audit/query.js';
-import { AUDIT_DB_FILE, SqliteAuditStore } from '../audit/sqlite-store.js';
+import { AUDIT_DB_FILE } from '../audit/sqlite-store.js';
+import { resolveStore } from '../config/store.js';
+import { openAuditReader } from '../store/open-stores.js';
 import { parseDuration } from '../config/duration.js';
 import { loadServerConfig } from '../config/server.js';
 import { UsageError } from './usage.js';
 
-export const AUDIT_HELP = `Usage: causeway audit query  (--data-dir DIR | --config server.yaml) [filters] [--format table|json]
-       causeway audit verify (--data-dir DIR | --config server.yaml)
+export const AUDIT_HELP = `Usage: causeway audit query  (--data-dir DIR | --config server.yaml | --store URL) [filters] [--format table|json]
+       causeway audit verify (--data-dir DIR | --config server.yaml | --store URL)
 
-Reads the server's audit store (<dataDir>/${AUDIT_DB_FILE}); safe while the server runs.
+Reads the server's audit store (<dataDir>/${AUDIT_DB_FILE}, or the PostgreSQL database replicas share:
+--store postgres://user@host:port/db, CAUSEWAY_STORE_URL, or the config's store; the password from
+--store-password-file, CAUSEWAY_STORE_PASSWORD_FILE or the config's storePasswordFile); safe while
+servers run. With PostgreSQL every server process writes its own chain; query shows them all, verify
+checks each.
 
 query     prints matching records, oldest first
   --since D        records from D ago (1h, 30m, 7d) or since an ISO time (2026-01-02T03:04:05Z)
@@ -37,6 +41,8 @@ export async function auditCommand(argv: string[]): Promise<number> {
     options: {
       'data-dir': { type: 'string' },
       config: { type: 'string' },
+      store: { type: 'string' },
+      'store-password-file': { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
       identity: { type: 'string' },
@@ -50,14 +56,21 @@ export async function auditCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${AUDIT_HELP}\n`);
     return 0;
   }
-  const file = join(dataDirOf(values['data-dir'], values.config), AUDIT_DB_FILE);
-  if (!existsSync(file)) throw new Error(`no audit store at ${file}`);
-  const store = new SqliteAuditStore(file, { readonly: true });
+  if (values['data-dir'] && values.config) throw new UsageError('give --data-dir or --config, not both', 'audit');
+  const config = values.config ? loadServerConfig(values.config) : undefined;
+  const resolved = resolveStore({
+    flag: values.store,
+    store: config?.store,
+    passwordFlag: values['store-password-file'],
+    passwordFile: config?.storePasswordFile,
+  });
+  const dataDir = resolved.target.kind === 'postgres' ? (values['data-dir'] ?? config?.dataDir ?? '.') : dataDirOf(values['data-dir'], config?.dataDir);
+  const store = await openAuditReader(resolved, dataDir);
   try {
     if (sub === 'verify') {
-      const report = store.verify();
+      const report = await store.verify();
       if (report.ok) {
-        process.stdout.write(`audit chain intact: ${report.checked} records from record ${store.anchor().seq}\n`);
+        process.stdout.write(`audit chain intact: ${report.checked} records ${report.describe}\n`);
         return 0;
       }
       const p = report.problem!;
@@ -77,7 +90,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1_000_000) throw new UsageError('--limit must be an integer from 1 to 1000000', 'audit');
     const format = values.format ?? 'table';
     if (format !== 'table' && format !== 'json') throw new UsageError('--format must be table or json', 'audit');
-    const rows = store.query({
+    const rows = await store.query({
       ...(since !== undefined ? { sinceMs: since } : {}),
       ...(until !== undefined ? { untilMs: until } : {}),
       ...(type !== undefined ? { type } : {}),
@@ -91,9 +104,8 @@ export async function auditCommand(argv: string[]): Promise<number> {
   }
 }
 
-function dataDirOf(dataDir: string | undefined, config: string | undefined): string {
-  if (dataDir && config) throw new UsageError('give --data-dir or --config, not both', 'audit');
-  if (dataDir) return dataDir;
-  if (config) return loadServerConfig(config).dataDir;
-  throw new UsageError('--data-dir or --config is required', 'audit');
+function dataDirOf(dataDir: string | undefined, fromConfig: string | undefined): string {
+  const dir = dataDir ?? fromConfig;
+  if (!dir) throw new UsageError('--data-dir, --config or --store is required', 'audit');
+  return dir;
 }

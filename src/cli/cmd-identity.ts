@@ -6,8 +6,11 @@ import { ALLOWED_TOKEN_ALGORITHMS, keyFitsAlgorithm } from '../auth/token-algori
 import { isRole } from '../pki/spiffe.js';
 import { addIdentityKey, createIdentity } from '../registry/create-identity.js';
 import type { IdentityRecord } from '../registry/identity-store.js';
-import { openIdentityStore } from '../registry/open-identity-store.js';
+import { resolveStore, type ResolvedStore } from '../config/store.js';
+import type { IdentityStore } from '../registry/identity-store.js';
+import { openIdentities } from '../store/open-stores.js';
 import { canonicalCidr, MAX_CIDRS_PER_IDENTITY } from '../registry/source-cidr.js';
+import { loadServerConfig } from '../config/server.js';
 import { UsageError } from './usage.js';
 
 export const IDENTITY_HELP = `Usage: causeway identity <create|list|show|disable|enable|add-key|remove-key|set-cidrs> [options]
@@ -30,8 +33,13 @@ export const IDENTITY_HELP = `Usage: causeway identity <create|list|show|disable
   set-cidrs   --name NAME [--cidr CIDR ...]   source networks for issuance and streams; none = any
 
 Common options:
-  --data-dir DIR   the server's data directory (default ./data)
-A running server sees every change on its next check (within a second); no restart is needed.`;
+  --data-dir DIR   the server's data directory (default ./data; holds ca/ and, with SQLite, identities.db)
+  --config FILE    a server config (server.yaml): its dataDir, store and storePasswordFile (instead of --data-dir)
+  --store URL      the registry: sqlite (default, DATA/identities.db) or postgres://user@host:port/db, the
+                   database server replicas share (also CAUSEWAY_STORE_URL)
+  --store-password-file FILE   the PostgreSQL password (mode 0600; also CAUSEWAY_STORE_PASSWORD_FILE)
+A running server sees every change on its next check (within a second; every replica with PostgreSQL);
+no restart is needed.`;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*(@[A-Za-z0-9][A-Za-z0-9.-]*)?$/;
 const MAX_NAME_LENGTH = 200;
@@ -61,7 +69,10 @@ export async function identityCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: rest,
     options: {
-      'data-dir': { type: 'string', default: './data' },
+      'data-dir': { type: 'string' },
+      config: { type: 'string' },
+      store: { type: 'string' },
+      'store-password-file': { type: 'string' },
       name: { type: 'string' },
       role: { type: 'string' },
       server: { type: 'string' },
@@ -79,7 +90,16 @@ export async function identityCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${IDENTITY_HELP}\n`);
     return 0;
   }
-  const dataDir = values['data-dir'];
+  if (values['data-dir'] !== undefined && values.config !== undefined) throw new UsageError('give --data-dir or --config, not both', 'identity');
+  const config = values.config !== undefined ? loadServerConfig(values.config) : undefined;
+  const dataDir = values['data-dir'] ?? config?.dataDir ?? './data';
+  const store: ResolvedStore = resolveStore({
+    flag: values.store,
+    store: config?.store,
+    passwordFlag: values['store-password-file'],
+    passwordFile: config?.storePasswordFile,
+  });
+  const withStore = <T>(dir: string, use: (s: IdentityStore) => Promise<T>): Promise<T> => withIdentityStore(store, dir, use);
   const fail = (message: string): never => {
     throw new UsageError(message, 'identity');
   };
@@ -100,13 +120,13 @@ export async function identityCommand(argv: string[]): Promise<number> {
       if (!values.role || !isRole(values.role) || values.role === 'server') fail('--role must be agent or client');
       if (values.federated) {
         if (values.role !== 'client') fail('--federated identities are clients (workload identity via a trusted OIDC issuer)');
-        withStore(dataDir, (store) => store.create(name, 'client', undefined, { cidrs: cidrs() }));
+        await withStore(dataDir, (s) => s.create(name, 'client', undefined, { cidrs: cidrs() }));
         process.stdout.write(`created federated client identity ${name}; map a trusted issuer's claim to it in server.yaml (oidc:)\n`);
         return 0;
       }
       const target = needCredentialTarget();
       const role = values.role as 'agent' | 'client';
-      const { keyId } = await createIdentity({ dataDir, name, role, serverName: values['server-name'], cidrs: cidrs(), ...target });
+      const { keyId } = await createIdentity({ dataDir, name, role, serverName: values['server-name'], cidrs: cidrs(), store, ...target });
       process.stdout.write(`created ${role} identity ${name} (key ${keyId}); credential written to ${target.out}\n`);
       return 0;
     }
@@ -115,40 +135,40 @@ export async function identityCommand(argv: string[]): Promise<number> {
       if (values['public-jwk']) {
         const publicJwk = readPublicJwk(values['public-jwk'], fail);
         const keyId = await calculateJwkThumbprint(publicJwk, 'sha256');
-        withStore(dataDir, (store) => store.addKey(name, { keyId, publicJwk: { ...publicJwk, kid: keyId } }));
+        await withStore(dataDir, (s) => s.addKey(name, { keyId, publicJwk: { ...publicJwk, kid: keyId } }));
         process.stdout.write(`added key ${keyId} to ${name}; sign issuance tokens with kid ${keyId}\n`);
         return 0;
       }
       const target = needCredentialTarget();
-      const { keyId } = await addIdentityKey({ dataDir, name, serverName: values['server-name'], ...target });
+      const { keyId } = await addIdentityKey({ dataDir, name, serverName: values['server-name'], store, ...target });
       process.stdout.write(`added key ${keyId} to ${name}; credential written to ${target.out}\n`);
       return 0;
     }
     case 'remove-key': {
       const name = needName();
       const keyId = values['key-id'] ?? fail('--key-id is required');
-      const record = withStore(dataDir, (store) => store.removeKey(name, keyId));
+      const record = await withStore(dataDir, (s) => s.removeKey(name, keyId));
       const left = record.keys.length === 0 ? '; it has no key left and can get no certificate' : '';
       process.stdout.write(`removed key ${keyId} from ${name}${left}\n`);
       return 0;
     }
     case 'set-cidrs': {
-      const record = withStore(dataDir, (store) => store.setCidrs(needName(), cidrs()));
+      const record = await withStore(dataDir, (s) => s.setCidrs(needName(), cidrs()));
       process.stdout.write(`${record.name} may connect from ${record.cidrs.length ? record.cidrs.join(', ') : 'any address'}\n`);
       return 0;
     }
     case 'list':
-      for (const r of withStore(dataDir, (store) => store.list())) process.stdout.write(`${summary(r)}\n`);
+      for (const r of await withStore(dataDir, (s) => s.list())) process.stdout.write(`${summary(r)}\n`);
       return 0;
     case 'show': {
       const name = needName();
-      const record = withStore(dataDir, (store) => store.get(name)) ?? fail(`no identity named ${name}`);
+      const record = (await withStore(dataDir, (s) => s.get(name))) ?? fail(`no identity named ${name}`);
       process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
       return 0;
     }
     case 'disable':
     case 'enable': {
-      const record = withStore(dataDir, (store) => store.setEnabled(needName(), sub === 'enable'));
+      const record = await withStore(dataDir, (s) => s.setEnabled(needName(), sub === 'enable'));
       process.stdout.write(`${record.name} is now ${record.enabled ? 'enabled' : 'disabled'}\n`);
       return 0;
     }
@@ -157,12 +177,12 @@ export async function identityCommand(argv: string[]): Promise<number> {
   }
 }
 
-function withStore<T>(dataDir: string, use: (store: ReturnType<typeof openIdentityStore>) => T): T {
-  const store = openIdentityStore(dataDir);
+async function withIdentityStore<T>(resolved: ResolvedStore, dataDir: string, use: (store: IdentityStore) => Promise<T>): Promise<T> {
+  const store = await openIdentities(resolved, dataDir);
   try {
-    return use(store);
+    return await use(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -7,6 +7,8 @@ import { explainAcl, type AclExplanation } from '../policy/acl-explain.js';
 import { compileAcl } from '../policy/acl.js';
 import type { Decision } from '../policy/decision.js';
 import { openIdentityStore, REGISTRY_FILE } from '../registry/open-identity-store.js';
+import { resolveStore } from '../config/store.js';
+import { openIdentities } from '../store/open-stores.js';
 import { LEGACY_REGISTRY_FILE } from '../registry/legacy-json-registry.js';
 import { UsageError } from './usage.js';
 
@@ -71,17 +73,19 @@ export async function policyCommand(argv: string[]): Promise<number> {
   const { host, port } = target.address;
 
   const hasRegistry = existsSync(join(config.dataDir, REGISTRY_FILE)) || existsSync(join(config.dataDir, LEGACY_REGISTRY_FILE));
-  const registry = hasRegistry ? openIdentityStore(config.dataDir) : undefined;
-  const agentNames = values.agent !== undefined ? [values.agent] : (registry?.list() ?? []).filter((r) => r.role === 'agent').map((r) => r.name);
+  const resolved = resolveStore({ store: config.store, passwordFile: config.storePasswordFile });
+  const registry = resolved.target.kind === 'postgres' ? await openIdentities(resolved, config.dataDir) : hasRegistry ? await openIdentityStore(config.dataDir) : undefined;
+  const records = (await registry?.list()) ?? [];
+  const agentNames = values.agent !== undefined ? [values.agent] : records.filter((r) => r.role === 'agent').map((r) => r.name);
   const client = values.client;
   const agents = agentNames.map((agent) => {
     const decision = explainAcl(acl, { client, agent, host, port }).decision!;
-    return { agent, enabled: registry?.get(agent)?.enabled, decision };
+    return { agent, enabled: registry ? records.find((r) => r.name === agent)?.enabled : undefined, decision };
   });
   const overall = explainAcl(acl, { client, host, port, agent: values.agent });
   const allowed = agents.length > 0 ? agents.some((a) => a.decision.allow && !(registry !== undefined && a.enabled !== true)) : overall.granting.length > 0;
   const report: PolicyCheckReport = { client, agent: values.agent, registry: registry !== undefined, target: overall.target, agents, rules: overall.rules, allowed };
-  registry?.close();
+  await registry?.close();
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : render(report, agentNames.length === 0));
   return allowed ? 0 : 1;
 }

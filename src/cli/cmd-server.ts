@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { readCaPassphrase } from '../config/ca-passphrase.js';
 import { toTrustedIssuers } from '../config/oidc.js';
 import { loadServerConfig } from '../config/server.js';
+import { resolveStore } from '../config/store.js';
 import { createLogger } from '../log/logger.js';
 import { startServer } from '../server/server.js';
 import { compileAcl } from '../policy/acl.js';
@@ -20,6 +21,8 @@ see 'causeway audit --help') and as JSON lines to <dataDir>/audit.jsonl. The adm
 /healthz /readyz /metrics /status and the dashboard at /; bound beyond loopback it needs
 CAUSEWAY_ADMIN_TOKEN (sent as 'Authorization: Bearer TOKEN', or #token=TOKEN in the dashboard URL).
 Encrypted CA keys are unlocked with CAUSEWAY_CA_PASSPHRASE_FILE, CAUSEWAY_CA_PASSPHRASE or caPassphraseFile.
+Replicas share identities, used token ids and the audit log through 'store: postgres://user@host/db' (or
+CAUSEWAY_STORE_URL), the password in storePasswordFile (or CAUSEWAY_STORE_PASSWORD_FILE); see docs/scale-out.md.
 
 Options:
   --config FILE   server config (YAML)          (required)
@@ -62,6 +65,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     },
     adminToken: adminTokenFromEnv(),
     caPassphrase: readCaPassphrase(config.caPassphraseFile),
+    store: resolveStore({ store: config.store, passwordFile: config.storePasswordFile }),
     trustedIssuers: toTrustedIssuers(config.oidc ?? [], dirname(resolve(values.config))),
     log,
   });

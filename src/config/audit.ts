@@ -16,7 +16,8 @@ export const unauthorizedWarnSchema = z.strictObject({
  * `audit:` of the server:
  * ```yaml
  * audit:
- *   store: sqlite            # <dataDir>/audit.db, hash-chained; or none
+ *   store: sqlite            # kept, hash-chained, in the server's store (<dataDir>/audit.db, or the shared
+ *                            # PostgreSQL database when the server's `store:` names one); or none
  *   retention: 30d           # 1h to 10y
  *   pruneInterval: 1h
  *   jsonLinesFile: ./data/audit.jsonl   # optional; default <dataDir>/audit.jsonl

@@ -25,7 +25,8 @@ export function readCaPassphrase(file?: string, env: NodeJS.ProcessEnv = process
   return file ? readPassphraseFile(file) : undefined;
 }
 
-function readPassphraseFile(file: string): string {
+/** Reads a secret from a file only its owner can read; one trailing newline is dropped. */
+export function readPassphraseFile(file: string): string {
   let fd: number;
   try {
     fd = openSync(file, 'r');

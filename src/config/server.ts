@@ -9,6 +9,7 @@ import { hostSchema } from './host.js';
 import { integerSchema } from './integer.js';
 import { loadConfigFile } from './load.js';
 import { trustedIssuerSchema } from './oidc.js';
+import { storeSchema } from './store.js';
 import { withPathFields } from './path-fields.js';
 
 const SECOND = 1_000;
@@ -42,6 +43,8 @@ export const serverLimitsSchema = z.strictObject({
  * limits: { maxStreamsPerIdentity: 1000, dialTimeout: 10s, maxPendingDials: 1000 }
  * audit: { store: sqlite, retention: 30d }   # see config/audit.ts
  * caPassphraseFile: ./ca-pass  # optional: passphrase of encrypted CA keys (mode 0600)
+ * store: sqlite                 # or postgres://causeway@db:5432/causeway, shared by replicas (docs/scale-out.md)
+ * storePasswordFile: ./db-pass  # optional: the PostgreSQL password (mode 0600); never put it in the URL
  * oidc: []                      # optional: trusted issuers for client workload identity (config/oidc.ts)
  * ```
  */
@@ -69,8 +72,12 @@ export const serverConfigSchema = withPathFields(
     oidc: z.array(trustedIssuerSchema, { error: expecting('a list of trusted issuers') }).optional(),
     /** File holding the passphrase of encrypted CA keys (mode 0600); see config/ca-passphrase.ts. */
     caPassphraseFile: z.string({ error: expecting('a file path') }).min(1, { error: 'expected a file path' }).optional(),
+    /** Where identities, used token ids and the audit chain live: sqlite (the default when absent) or a postgres:// URL. */
+    store: storeSchema.optional(),
+    /** File holding the PostgreSQL password (mode 0600); see config/store.ts. */
+    storePasswordFile: z.string({ error: expecting('a file path') }).min(1, { error: 'expected a file path' }).optional(),
   }),
-  ['dataDir', 'audit.jsonLinesFile', 'caPassphraseFile'],
+  ['dataDir', 'audit.jsonLinesFile', 'caPassphraseFile', 'storePasswordFile'],
 );
 
 /** A validated, frozen server config (`dataDir` absolute; durations in ms). */

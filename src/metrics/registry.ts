@@ -11,6 +11,10 @@ export interface MetricProbes {
   tunnelsActive?: () => number;
   /** When the program's own certificate expires, if it holds one. */
   certificateNotAfter?: () => Date | undefined;
+  /** Whether the server's store answered its last check (1) or not (0). */
+  storeUp?: () => boolean;
+  /** Audit records waiting for the shared store, and how many were dropped because the buffer was full. */
+  auditBacklog?: () => { pending: number; dropped: number };
 }
 
 export interface ProgramMetrics {
@@ -50,6 +54,25 @@ export function createProgramMetrics(program: 'server' | 'agent' | 'client', pro
         const notAfter = read();
         if (notAfter) this.set((notAfter.getTime() - Date.now()) / 1000);
         else this.reset();
+      },
+    });
+  }
+  if (probes.storeUp) {
+    const read = probes.storeUp;
+    new Gauge({ name: 'causeway_store_up', help: "1 while the server's store (identities, token ids, audit) answers, 0 while it does not.", registers: [registry], collect() { this.set(read() ? 1 : 0); } });
+  }
+  if (probes.auditBacklog) {
+    const read = probes.auditBacklog;
+    new Gauge({ name: 'causeway_audit_buffered_records', help: 'Audit records held in memory until the shared store takes them (bounded).', registers: [registry], collect() { this.set(read().pending); } });
+    let counted = 0;
+    new Counter({
+      name: 'causeway_audit_dropped_records_total',
+      help: 'Audit records the shared store never got because the buffer was full during an outage (they are still in the JSON-lines sink).',
+      registers: [registry],
+      collect() {
+        const dropped = read().dropped;
+        if (dropped > counted) this.inc(dropped - counted);
+        counted = dropped;
       },
     });
   }

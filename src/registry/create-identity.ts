@@ -4,7 +4,8 @@ import { audienceFor } from '../auth/audience.js';
 import { loadCaPublic } from '../pki/ca.js';
 import { generateServiceAccountKey, type ServiceAccountKey } from '../pki/service-account.js';
 import type { Role } from '../pki/spiffe.js';
-import { openIdentityStore } from './open-identity-store.js';
+import type { ResolvedStore } from '../config/store.js';
+import { openIdentities } from '../store/open-stores.js';
 
 export interface CreateIdentityOptions {
   dataDir: string;
@@ -18,6 +19,8 @@ export interface CreateIdentityOptions {
   out: string;
   /** Canonical source networks; empty or absent means any. */
   cidrs?: readonly string[];
+  /** The registry to write to; default the SQLite file in dataDir. */
+  store?: ResolvedStore | undefined;
 }
 
 /**
@@ -29,14 +32,17 @@ export async function createIdentity(options: CreateIdentityOptions): Promise<{ 
   const key = await generateServiceAccountKey();
   // The file first (never over an existing one), then the registry: a failure leaves neither behind.
   writeCredential(ca, options, key);
-  const store = openIdentityStore(options.dataDir);
+  const store = await openIdentities(options.store ?? SQLITE, options.dataDir).catch((err: unknown) => {
+    rmSync(options.out, { force: true });
+    throw err;
+  });
   try {
-    store.create(options.name, options.role, { keyId: key.keyId, publicJwk: key.publicJwk }, { cidrs: options.cidrs ?? [] });
+    await store.create(options.name, options.role, { keyId: key.keyId, publicJwk: key.publicJwk }, { cidrs: options.cidrs ?? [] });
   } catch (err) {
     rmSync(options.out, { force: true });
     throw err;
   } finally {
-    store.close();
+    await store.close();
   }
   return { keyId: key.keyId };
 }
@@ -48,22 +54,24 @@ export async function createIdentity(options: CreateIdentityOptions): Promise<{ 
 export async function addIdentityKey(options: Omit<CreateIdentityOptions, 'role' | 'cidrs'>): Promise<{ keyId: string }> {
   const ca = await loadCaPublic(join(options.dataDir, 'ca'));
   const key = await generateServiceAccountKey();
-  const store = openIdentityStore(options.dataDir);
+  const store = await openIdentities(options.store ?? SQLITE, options.dataDir);
   try {
-    const record = store.get(options.name);
+    const record = await store.get(options.name);
     if (!record) throw new Error(`no identity named ${options.name}`);
     writeCredential(ca, { ...options, role: record.role === 'agent' ? 'agent' : 'client' }, key);
     try {
-      store.addKey(options.name, { keyId: key.keyId, publicJwk: key.publicJwk });
+      await store.addKey(options.name, { keyId: key.keyId, publicJwk: key.publicJwk });
     } catch (err) {
       rmSync(options.out, { force: true });
       throw err;
     }
   } finally {
-    store.close();
+    await store.close();
   }
   return { keyId: key.keyId };
 }
+
+const SQLITE: ResolvedStore = { target: { kind: 'sqlite' } };
 
 function writeCredential(ca: { trustDomain: string; rootPem: string }, options: Omit<CreateIdentityOptions, 'cidrs'>, key: ServiceAccountKey): void {
   const credential = {

@@ -37,6 +37,7 @@ export type RegistryErrorCode =
   | 'ERR_KEY_EXISTS'
   | 'ERR_KEY_UNKNOWN'
   | 'ERR_REGISTRY_CORRUPT'
+  | 'ERR_REGISTRY_UNAVAILABLE'
   | 'ERR_REGISTRY_VERSION';
 
 export class RegistryError extends Error {
@@ -54,26 +55,27 @@ export class RegistryError extends Error {
 /**
  * The identity registry behind the server and the `identity` admin commands. Every read sees the
  * latest committed write, also one made by another process, so a running server needs no restart.
- * Implementations: SQLite (default, embedded); a shared database can implement the same interface.
+ * Implementations: SQLite (default, embedded) and PostgreSQL (shared by server replicas). A store
+ * that cannot reach its database rejects with `ERR_REGISTRY_UNAVAILABLE`, and callers fail closed.
  */
 export interface IdentityStore {
-  list(): IdentityRecord[];
-  get(name: string): IdentityRecord | undefined;
+  list(): Promise<IdentityRecord[]>;
+  get(name: string): Promise<IdentityRecord | undefined>;
   /** The identity that owns a key id, and the key. */
-  findKey(keyId: string): { record: IdentityRecord; key: RegisteredKey } | undefined;
+  findKey(keyId: string): Promise<{ record: IdentityRecord; key: RegisteredKey } | undefined>;
   create(
     name: string,
     role: Role,
     key: { keyId: string; publicJwk: JWK } | undefined,
     options?: { cidrs?: readonly string[]; now?: Date },
-  ): IdentityRecord;
-  setEnabled(name: string, enabled: boolean, now?: Date): IdentityRecord;
-  addKey(name: string, key: { keyId: string; publicJwk: JWK }, now?: Date): IdentityRecord;
-  removeKey(name: string, keyId: string, now?: Date): IdentityRecord;
-  setCidrs(name: string, cidrs: readonly string[], now?: Date): IdentityRecord;
+  ): Promise<IdentityRecord>;
+  setEnabled(name: string, enabled: boolean, now?: Date): Promise<IdentityRecord>;
+  addKey(name: string, key: { keyId: string; publicJwk: JWK }, now?: Date): Promise<IdentityRecord>;
+  removeKey(name: string, keyId: string, now?: Date): Promise<IdentityRecord>;
+  setCidrs(name: string, cidrs: readonly string[], now?: Date): Promise<IdentityRecord>;
   /** Remembers which key bought a certificate, so removing the key can end what it bought. */
-  recordIssuance(issued: IssuedCertificate, now?: Date): void;
+  recordIssuance(issued: IssuedCertificate, now?: Date): Promise<void>;
   /** The record of a certificate this registry issued, if it has not expired and been pruned. */
-  issuance(serial: string): IssuedCertificate | undefined;
-  close(): void;
+  issuance(serial: string): Promise<IssuedCertificate | undefined>;
+  close(): Promise<void>;
 }

@@ -18,7 +18,7 @@ interface LegacyRecord {
  * Moves identities from an earlier version's `identities.json` into `store` once, then renames the
  * file to `identities.json.migrated` so it is never read again. Returns how many were imported.
  */
-export function importLegacyRegistry(file: string, store: IdentityStore): number {
+export async function importLegacyRegistry(file: string, store: IdentityStore): Promise<number> {
   if (!existsSync(file)) return 0;
   let parsed: { identities?: LegacyRecord[] };
   try {
@@ -29,12 +29,12 @@ export function importLegacyRegistry(file: string, store: IdentityStore): number
   if (!Array.isArray(parsed.identities)) throw new RegistryError('ERR_REGISTRY_CORRUPT', `${file}: missing "identities" list`);
   let imported = 0;
   for (const legacy of parsed.identities) {
-    if (!isRole(legacy.role) || store.get(legacy.name)) continue;
+    if (!isRole(legacy.role) || (await store.get(legacy.name))) continue;
     const [first, ...rest] = legacy.keys;
     const now = legacy.createdAt ? new Date(legacy.createdAt) : new Date();
-    store.create(legacy.name, legacy.role, first, { now });
-    for (const key of rest) store.addKey(legacy.name, key, now);
-    if (!legacy.enabled) store.setEnabled(legacy.name, false, now);
+    await store.create(legacy.name, legacy.role, first, { now });
+    for (const key of rest) await store.addKey(legacy.name, key, now);
+    if (!legacy.enabled) await store.setEnabled(legacy.name, false, now);
     imported++;
   }
   renameSync(file, `${file}.migrated`);

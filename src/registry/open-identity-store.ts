@@ -10,12 +10,12 @@ export const REGISTRY_FILE = 'identities.db';
  * Opens the identity registry of a data directory, creating its schema on first use and importing
  * an earlier version's `identities.json` if one is there.
  */
-export function openIdentityStore(dataDir: string): IdentityStore {
+export async function openIdentityStore(dataDir: string): Promise<IdentityStore> {
   const store = new SqliteIdentityStore(join(dataDir, REGISTRY_FILE));
   try {
-    importLegacyRegistry(join(dataDir, LEGACY_REGISTRY_FILE), store);
+    await importLegacyRegistry(join(dataDir, LEGACY_REGISTRY_FILE), store);
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
   return store;

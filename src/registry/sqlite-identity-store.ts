@@ -123,7 +123,7 @@ export class SqliteIdentityStore implements IdentityStore {
     }
   }
 
-  list(): IdentityRecord[] {
+  async list(): Promise<IdentityRecord[]> {
     const keys = new Map<string, RegisteredKey[]>();
     for (const row of this.#statements.allKeys.all()) {
       const list = keys.get(row.identity) ?? [];
@@ -133,45 +133,49 @@ export class SqliteIdentityStore implements IdentityStore {
     return this.#statements.all.all().map((row) => toRecord(row, keys.get(row.name) ?? []));
   }
 
-  get(name: string): IdentityRecord | undefined {
+  async get(name: string): Promise<IdentityRecord | undefined> {
+    return this.#get(name);
+  }
+
+  #get(name: string): IdentityRecord | undefined {
     const row = this.#statements.one.get(name);
     return row ? toRecord(row, this.#statements.keysOf.all(name).map(toKey)) : undefined;
   }
 
-  findKey(keyId: string): { record: IdentityRecord; key: RegisteredKey } | undefined {
+  async findKey(keyId: string): Promise<{ record: IdentityRecord; key: RegisteredKey } | undefined> {
     const row = this.#statements.key.get(keyId);
     if (!row) return undefined;
-    const record = this.get(row.identity);
+    const record = this.#get(row.identity);
     return record ? { record, key: toKey(row) } : undefined;
   }
 
-  create(
+  async create(
     name: string,
     role: Role,
     key: { keyId: string; publicJwk: JWK } | undefined,
     options: { cidrs?: readonly string[]; now?: Date } = {},
-  ): IdentityRecord {
+  ): Promise<IdentityRecord> {
     const at = (options.now ?? new Date()).toISOString();
     this.#db.transaction(() => {
       if (this.#statements.one.get(name)) throw new RegistryError('ERR_IDENTITY_EXISTS', `identity ${name} already exists`);
       this.#statements.insertIdentity.run(name, role, JSON.stringify(options.cidrs ?? []), at, at);
       if (key) this.#insertKey(name, key, at);
     }).immediate();
-    return this.get(name)!;
+    return this.#get(name)!;
   }
 
-  setEnabled(name: string, enabled: boolean, now = new Date()): IdentityRecord {
+  async setEnabled(name: string, enabled: boolean, now = new Date()): Promise<IdentityRecord> {
     return this.#update(name, () => this.#statements.setEnabled.run(enabled ? 1 : 0, now.toISOString(), name));
   }
 
-  addKey(name: string, key: { keyId: string; publicJwk: JWK }, now = new Date()): IdentityRecord {
+  async addKey(name: string, key: { keyId: string; publicJwk: JWK }, now = new Date()): Promise<IdentityRecord> {
     return this.#update(name, () => {
       this.#insertKey(name, key, now.toISOString());
       this.#statements.touch.run(now.toISOString(), name);
     });
   }
 
-  removeKey(name: string, keyId: string, now = new Date()): IdentityRecord {
+  async removeKey(name: string, keyId: string, now = new Date()): Promise<IdentityRecord> {
     return this.#update(name, () => {
       if (this.#statements.deleteKey.run(keyId, name).changes === 0) {
         throw new RegistryError('ERR_KEY_UNKNOWN', `identity ${name} has no key ${keyId}`);
@@ -180,25 +184,25 @@ export class SqliteIdentityStore implements IdentityStore {
     });
   }
 
-  setCidrs(name: string, cidrs: readonly string[], now = new Date()): IdentityRecord {
+  async setCidrs(name: string, cidrs: readonly string[], now = new Date()): Promise<IdentityRecord> {
     return this.#update(name, () => this.#statements.setCidrs.run(JSON.stringify(cidrs), now.toISOString(), name));
   }
 
-  recordIssuance(issued: IssuedCertificate, now = new Date()): void {
+  async recordIssuance(issued: IssuedCertificate, now = new Date()): Promise<void> {
     this.#db.transaction(() => {
       this.#statements.pruneIssued.run(now.getTime());
       this.#statements.insertIssued.run(issued.serial.toLowerCase(), issued.identity, issued.keyId, issued.notAfter.getTime());
     }).immediate();
   }
 
-  issuance(serial: string): IssuedCertificate | undefined {
+  async issuance(serial: string): Promise<IssuedCertificate | undefined> {
     const row = this.#statements.issued.get(serial.toLowerCase());
     return row
       ? { serial: row.serial, identity: row.identity, keyId: row.key_id, notAfter: new Date(row.not_after_ms) }
       : undefined;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
 
@@ -212,7 +216,7 @@ export class SqliteIdentityStore implements IdentityStore {
       if (!this.#statements.one.get(name)) throw new RegistryError('ERR_IDENTITY_UNKNOWN', `no identity named ${name}`);
       change();
     }).immediate();
-    return this.get(name)!;
+    return this.#get(name)!;
   }
 }
 

@@ -20,7 +20,7 @@ export function acceptHandler(ctx: ServerContext): CallHandler {
     try {
       const peer = authenticatePeer(call, ctx.trustDomain, 'agent');
       identity = peer.identity;
-      const issuance = admitPeer(ctx, call, peer, 'accept');
+      const issuance = await admitPeer(ctx, call, peer, 'accept');
       if (!issuance) return;
       acceptIssuance.set(call, issuance);
     } catch (err) {

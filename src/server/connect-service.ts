@@ -59,7 +59,7 @@ export function connectHandler(ctx: ServerContext): CallHandler {
       call.finish(e.status, e.message);
       return;
     }
-    const clientIssuance = admitPeer(ctx, call, clientPeer, 'connect');
+    const clientIssuance = await admitPeer(ctx, call, clientPeer, 'connect');
     if (!clientIssuance) return;
     const active = ctx.streamsByIdentity.get(client) ?? 0;
     if (active >= ctx.limits.maxStreamsPerIdentity) {
@@ -128,9 +128,9 @@ export function connectHandler(ctx: ServerContext): CallHandler {
         ctx.audit.record({ type: 'deny', rule: 'allowlist:server-summary', layer: 'allowlist', identity: client, target, reason: `${reason} (by the allowlists the agents advertise)`, source });
         return refuse(call, DialResult.DENIED, `${target}: ${reason}`);
       }
-      const grantedSomewhere = ctx.registry
-        .list()
-        .some((r) => r.role === 'agent' && decideAcl(ctx.acl, { client, agent: r.name, host, port }).allow);
+      // Only picks the wording of a refusal: an unreachable registry reads as "no agent connected".
+      const registered = await ctx.registry.list().catch(() => []);
+      const grantedSomewhere = registered.some((r) => r.role === 'agent' && decideAcl(ctx.acl, { client, agent: r.name, host, port }).allow);
       if (!grantedSomewhere) {
         const reason = 'the ACL grants this client no agent for this destination';
         countDeny('acl');

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import type { ReplayCache } from '../auth/replay-cache.js';
 import type { WorkloadTokenVerifier } from '../auth/workload-token.js';
 import type { Logger } from '../log/logger.js';
 import type { CertificateAuthority } from '../pki/ca.js';
@@ -39,6 +40,10 @@ export interface ServerContext {
   certLifetimeMs: number;
   ca: CertificateAuthority;
   registry: IdentityStore;
+  /** Token ids already used for issuance: per process with SQLite, shared by replicas with PostgreSQL. */
+  replay: ReplayCache;
+  /** Which store the registry lives in, as refusals to remote callers name it (never its address). */
+  storeKind: 'SQLite' | 'PostgreSQL';
   agents: AgentRegistry;
   pending: PendingDials;
   acl: Acl;

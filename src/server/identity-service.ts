@@ -2,7 +2,6 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { identityDecisions } from '../auth/decision-counters.js';
 import { AuthError } from '../auth/errors.js';
 import { decideAccess, type AccessRefusalCode } from '../auth/peer-access.js';
-import { MemoryReplayCache } from '../auth/replay-cache.js';
 import { verifyIssuanceToken } from '../auth/verify-issuance-token.js';
 import type { WorkloadTokenVerifier } from '../auth/workload-token.js';
 import { parseAndVerifyCsr } from '../pki/csr.js';
@@ -12,6 +11,7 @@ import { IssueCertificateRequestSchema, IssueCertificateResponseSchema } from '.
 import type { CallHandler } from '../protocol/grpc-server.js';
 import { GrpcError, GrpcStatus } from '../protocol/grpc-status.js';
 import type { ServerContext } from './context.js';
+import { storeUnavailableMessage } from './peer-access.js';
 import { peerAddress } from './peer.js';
 
 const MAX_REQUEST_BYTES = 64 * 1024;
@@ -23,7 +23,6 @@ const CALL_DEADLINE_MS = 10_000;
  * whose names come from the registry, never from the CSR.
  */
 export function issueCertificateHandler(ctx: ServerContext): CallHandler {
-  const replay = new MemoryReplayCache();
   return async (call) => {
     const source = peerAddress(call);
     const deadline = setTimeout(() => call.finish(GrpcStatus.DEADLINE_EXCEEDED, 'the request took too long'), CALL_DEADLINE_MS);
@@ -36,13 +35,13 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
         : await verifyIssuanceToken(request.token, {
         audience: ctx.audience,
         csrThumbprint: csr.thumbprint,
-        replay,
-        lookupKey: (kid) => {
-          const found = ctx.registry.findKey(kid);
+        replay: ctx.replay,
+        lookupKey: async (kid) => {
+          const found = await ctx.registry.findKey(kid);
           return found ? { identity: found.record.name, publicJwk: found.key.publicJwk, enabled: found.record.enabled } : undefined;
         },
       });
-      const record = ctx.registry.get(verified.identity);
+      const record = await ctx.registry.get(verified.identity);
       const decision = decideAccess({
         identity: verified.identity,
         // A workload token may only ever stand for a client.
@@ -64,7 +63,7 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
         lifetimeMs: ctx.certLifetimeMs,
         now,
       });
-      ctx.registry.recordIssuance({ serial: leaf.serialHex, identity: record.name, keyId: verified.keyId, notAfter: leaf.notAfter }, now);
+      await ctx.registry.recordIssuance({ serial: leaf.serialHex, identity: record.name, keyId: verified.keyId, notAfter: leaf.notAfter }, now);
       identityDecisions.increment('issuance');
       ctx.audit.record({
         type: 'certificate.issued',
@@ -86,7 +85,7 @@ export function issueCertificateHandler(ctx: ServerContext): CallHandler {
       call.writeMessage(toBinary(IssueCertificateResponseSchema, response));
       call.finish(GrpcStatus.OK);
     } catch (err) {
-      const { status, message, code } = toStatus(err);
+      const { status, message, code } = toStatus(err, ctx);
       identityDecisions.increment('issuance', code);
       const identity = err instanceof AccessRefused ? { identity: err.identity } : {};
       ctx.audit.record({ type: 'token.rejected', code, reason: message, source, ...identity });
@@ -115,7 +114,7 @@ class AccessRefused extends Error {
   }
 }
 
-function toStatus(err: unknown): { status: GrpcError['status']; message: string; code: string } {
+function toStatus(err: unknown, ctx: Pick<ServerContext, 'storeKind'>): { status: GrpcError['status']; message: string; code: string } {
   if (err instanceof AccessRefused) return { status: GrpcStatus.PERMISSION_DENIED, message: err.message, code: err.code };
   if (err instanceof AuthError) {
     const status = err.code === 'ERR_IDENTITY_DISABLED' ? GrpcStatus.PERMISSION_DENIED : GrpcStatus.UNAUTHENTICATED;
@@ -124,7 +123,7 @@ function toStatus(err: unknown): { status: GrpcError['status']; message: string;
   if (err instanceof PkiError) return { status: GrpcStatus.INVALID_ARGUMENT, message: err.message, code: err.code };
   if (err instanceof GrpcError) return { status: err.status, message: err.message, code: 'ERR_GRPC' };
   if (err instanceof RegistryError || (err instanceof Error && err.name === 'SqliteError')) {
-    return { status: GrpcStatus.UNAVAILABLE, message: 'identity registry unavailable', code: 'ERR_REGISTRY_UNAVAILABLE' };
+    return { status: GrpcStatus.UNAVAILABLE, message: storeUnavailableMessage(ctx), code: 'ERR_REGISTRY_UNAVAILABLE' };
   }
   return { status: GrpcStatus.INVALID_ARGUMENT, message: 'malformed request', code: 'ERR_MALFORMED' };
 }

@@ -2,7 +2,7 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { AUDIT_CHANNEL, AuditLog, JsonLinesSink, type AuditSink } from '../audit/audit-log.js';
 import type { AuditRecord } from '../audit/events.js';
-import { AUDIT_DB_FILE, SqliteAuditStore } from '../audit/sqlite-store.js';
+import type { AuditStore } from '../audit/audit-store.js';
 import type { DashboardSnapshot } from '../admin/dashboard.js';
 import type { Logger } from '../log/logger.js';
 import { createProgramMetrics, type ProgramMetrics } from '../metrics/registry.js';
@@ -14,7 +14,7 @@ const RECENT_DENIES = 20;
 const HEAD_LOG_INTERVAL_MS = 3600_000;
 
 export interface ServerAuditOptions {
-  /** 'sqlite' (default): <dataDir>/audit.db, hash-chained, pruned after `retentionMs`. */
+  /** 'sqlite' (default): kept in the server's store (<dataDir>/audit.db, or the shared PostgreSQL), hash-chained, pruned after `retentionMs`. */
   store?: 'sqlite' | 'none';
   retentionMs?: number;
   pruneIntervalMs?: number;
@@ -25,19 +25,12 @@ export interface ServerAuditOptions {
 }
 
 /** The server's audit sinks, built from its options. */
-export function openServerAudit(dataDir: string, options: ServerAuditOptions, legacyFile?: string): { audit: AuditLog; store: SqliteAuditStore | undefined } {
+export function openServerAudit(dataDir: string, store: AuditStore | undefined, options: ServerAuditOptions, legacyFile?: string): AuditLog {
   const sinks: AuditSink[] = [];
-  let store: SqliteAuditStore | undefined;
-  if ((options.store ?? 'sqlite') === 'sqlite') {
-    store = new SqliteAuditStore(join(dataDir, AUDIT_DB_FILE), {
-      ...(options.retentionMs !== undefined ? { retentionMs: options.retentionMs } : {}),
-      ...(options.pruneIntervalMs !== undefined ? { pruneIntervalMs: options.pruneIntervalMs } : {}),
-    });
-    sinks.push(store);
-  }
+  if (store) sinks.push(store);
   sinks.push(new JsonLinesSink(options.jsonLinesFile ?? legacyFile ?? join(dataDir, 'audit.jsonl')));
   if (options.jsonLinesStdout) sinks.push(new JsonLinesSink('stdout'));
-  return { audit: new AuditLog(sinks, 'server'), store };
+  return new AuditLog(sinks, 'server');
 }
 
 /** Metrics, the unauthorized-access monitor and the dashboard's data, for one running server. */
@@ -53,15 +46,19 @@ export class ServerObservability {
 
   constructor(
     private readonly ctx: ServerContext,
-    store: SqliteAuditStore | undefined,
+    store: AuditStore | undefined,
     log: Logger,
     ownNotAfter: () => Date | undefined,
     warn: { threshold: number; windowMs: number } = { threshold: 10, windowMs: 60_000 },
+    storeUp?: () => boolean,
   ) {
+    const backlog = store?.backlog?.bind(store);
     this.metrics = createProgramMetrics('server', {
       agentsConnected: () => ctx.agents.size,
       tunnelsActive: () => ctx.tunnels.size,
       certificateNotAfter: ownNotAfter,
+      ...(storeUp ? { storeUp } : {}),
+      ...(backlog ? { auditBacklog: backlog } : {}),
     });
     this.monitor = new UnauthorizedMonitor(log.child({ part: 'security' }), warn).start();
     this.onRecord = (record) => {
@@ -73,7 +70,13 @@ export class ServerObservability {
     };
     this.series = new ThroughputSeries(() => ({ bytesTotal: this.closedBytes + this.liveBytes(), tunnels: ctx.tunnels.size })).start();
     // Seed recent denies from the store so a restart does not blank the dashboard.
-    if (store) this.recentDenies.push(...store.recent('deny', RECENT_DENIES));
+    if (store) {
+      Promise.resolve(store.recent('deny', RECENT_DENIES))
+        .then((denies) => {
+          for (const d of denies) if (this.recentDenies.length < RECENT_DENIES) this.recentDenies.push(d);
+        })
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not read recent denies from the audit store'));
+    }
     diagnostics_channel.subscribe(AUDIT_CHANNEL, this.listener);
     if (store) {
       // The chain head goes to the debug log (shipped elsewhere), so a wholesale rewrite of the file shows.

@@ -39,7 +39,7 @@ export function registerHandler(ctx: ServerContext, replicaId: string, replicaCo
       call.finish(e.status ?? GrpcStatus.UNAUTHENTICATED, e.message);
       return;
     }
-    const issuance = admitPeer(ctx, call, peer, 'register');
+    const issuance = await admitPeer(ctx, call, peer, 'register');
     if (!issuance) return;
     const reader = new MessageReader(MAX_CONTROL_MESSAGE_BYTES);
     let hello;

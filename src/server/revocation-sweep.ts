@@ -12,21 +12,21 @@ import { ResetReason } from './relay.js';
  * or deleted, whose certificate's key was removed, or whose source left the identity's CIDRs ends on
  * the next sweep. Decisions are memoised per sweep so a thousand tunnels of one identity cost one look-up.
  */
-export function sweepRevoked(ctx: ServerContext): void {
+export async function sweepRevoked(ctx: ServerContext): Promise<void> {
   const memo = new Map<string, AccessDecision>();
-  const decide = (identity: string, role: Role, issuance: IssuedCertificate | undefined, ip: string | undefined): AccessDecision => {
+  const decide = async (identity: string, role: Role, issuance: IssuedCertificate | undefined, ip: string | undefined): Promise<AccessDecision> => {
     const key = `${identity}\u0000${role}\u0000${issuance?.keyId ?? ''}\u0000${ip ?? ''}`;
     let decision = memo.get(key);
     if (!decision) {
-      decision = peerDecision(ctx, { identity, role }, ip, issuance);
+      decision = await peerDecision(ctx, { identity, role }, ip, issuance);
       memo.set(key, decision);
     }
     return decision;
   };
   try {
-    for (const tunnel of ctx.tunnels.values()) {
-      const client = decide(tunnel.client, 'client', tunnel.clientIssuance, tunnel.clientIp);
-      const agent = client.allow ? decide(tunnel.agent, 'agent', tunnel.agentIssuance, tunnel.agentIp) : client;
+    for (const tunnel of [...ctx.tunnels.values()]) {
+      const client = await decide(tunnel.client, 'client', tunnel.clientIssuance, tunnel.clientIp);
+      const agent = client.allow ? await decide(tunnel.agent, 'agent', tunnel.agentIssuance, tunnel.agentIp) : client;
       if (agent.allow) continue;
       const offender = client.allow ? tunnel.agent : tunnel.client;
       identityDecisions.increment('revoked', agent.code);
@@ -42,13 +42,14 @@ export function sweepRevoked(ctx: ServerContext): void {
       tunnel.relay.abort(ResetReason.POLICY, agent.reason, GrpcStatus.PERMISSION_DENIED);
     }
     for (const agent of ctx.agents.list()) {
-      const decision = decide(agent.identity, 'agent', agent.issuance, agent.ip);
+      const decision = await decide(agent.identity, 'agent', agent.issuance, agent.ip);
       if (decision.allow) continue;
       identityDecisions.increment('revoked', decision.code);
       ctx.audit.record({ type: 'deny', layer: 'identity', identity: agent.identity, code: decision.code, reason: `${decision.reason}; agent registration ended` });
       agent.close(decision.reason);
     }
   } catch (err) {
-    ctx.log.error({ err: (err as Error).message }, 'identity registry unreadable; live tunnels kept until it answers');
+    ctx.log.debug({ err: (err as Error).message }, 'identity registry unreadable; live tunnels kept until it answers');
+    throw err;
   }
 }

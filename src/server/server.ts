@@ -12,7 +12,8 @@ import { generateLeafKey } from '../pki/leaf-key.js';
 import { compileAcl, type AclRule } from '../policy/acl.js';
 import { createGrpcServer, type CallHandler } from '../protocol/grpc-server.js';
 import { GrpcStatus } from '../protocol/grpc-status.js';
-import { openIdentityStore } from '../registry/open-identity-store.js';
+import type { ResolvedStore } from '../config/store.js';
+import { openServerStores } from '../store/open-stores.js';
 import { denyCounts } from '../metrics/deny-counter.js';
 import { acceptHandler } from './accept-service.js';
 import { applyAcl } from './acl-reload.js';
@@ -51,6 +52,8 @@ export interface ServerOptions {
   auditFile?: string | undefined;
   /** Audit store, retention and JSON-lines sinks; defaults: SQLite in dataDir, 30 days. */
   audit?: ServerAuditOptions;
+  /** Where identities, used token ids and the audit chain live; default SQLite files in dataDir. */
+  store?: ResolvedStore | undefined;
   /** Bearer token for the admin listener; required when it is not on loopback. */
   adminToken?: string | undefined;
   log: Logger;
@@ -84,15 +87,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const log = options.log;
   if (options.admin) assertAdminBinding(options.admin.host, options.adminToken);
   const ca = await loadCa(join(options.dataDir, 'ca'), { passphrase: options.caPassphrase });
-  const registry = openIdentityStore(options.dataDir);
-  const { audit, store: auditStore } = openServerAudit(options.dataDir, options.audit ?? {}, options.auditFile);
   const replicaId = options.replicaId ?? randomUUID();
+  const stores = await openServerStores(options.store ?? { target: { kind: 'sqlite' } }, {
+    dataDir: options.dataDir,
+    // One audit chain per process: a replica restarted under the same id starts a new chain.
+    chain: `${replicaId}/${new Date().toISOString()}/${randomUUID().slice(0, 8)}`,
+    audit: { enabled: (options.audit?.store ?? 'sqlite') !== 'none', retentionMs: options.audit?.retentionMs, pruneIntervalMs: options.audit?.pruneIntervalMs },
+    log,
+  });
+  const registry = stores.identities;
+  const auditStore = stores.audit;
+  const audit = openServerAudit(options.dataDir, auditStore, options.audit ?? {}, options.auditFile);
   const ctx: ServerContext = {
     trustDomain: ca.trustDomain,
     audience: audienceFor(ca.trustDomain),
     certLifetimeMs: options.certLifetimeMs,
     ca,
     registry,
+    replay: stores.replay,
+    storeKind: stores.kind,
     agents: new AgentRegistry(),
     pending: new PendingDials(options.maxPendingDials),
     acl: compileAcl(options.acl),
@@ -109,7 +122,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 
   let own = await issueOwnCertificate(ctx, options.serverNames);
-  const observability = new ServerObservability(ctx, auditStore, log, () => own.notAfter, options.audit?.unauthorizedWarn);
+  let storeDown = false;
+  const observability = new ServerObservability(ctx, auditStore, log, () => own.notAfter, options.audit?.unauthorizedWarn, () => !storeDown);
   const routes = new Map<string, CallHandler>([
     [METHODS.issueCertificate, issueCertificateHandler(ctx)],
     [METHODS.register, registerHandler(ctx, replicaId, options.replicaCount ?? 1)],
@@ -156,14 +170,48 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }, Math.floor((SERVER_CERT_LIFETIME_MS * 2) / 3));
   refreshOwn.unref();
 
-  let identities = viewOf(registry.list());
-  const sweep = setInterval(() => {
-    sweepRevoked(ctx);
-    const now = ctx.registry.list();
-    for (const event of identityChanges(identities, now)) ctx.audit.record(event);
-    identities = viewOf(now);
-  }, POLICY_SWEEP_MS);
+  let identities = viewOf(await registry.list());
+  let sweeping = false;
+  let sweepAgain = false;
+  let storeDownSince = 0;
+  /**
+   * Re-checks every live tunnel and agent against the registry and audits identity changes. Runs each
+   * second, and at once when another replica announces a change; one at a time, so a slow database
+   * never piles up overlapping sweeps (a request while one runs makes it run once more after).
+   */
+  const runSweep = (): void => {
+    if (draining) return;
+    if (sweeping) {
+      sweepAgain = true;
+      return;
+    }
+    sweeping = true;
+    void (async () => {
+      try {
+        await sweepRevoked(ctx);
+        const now = await ctx.registry.list();
+        for (const event of identityChanges(identities, now)) ctx.audit.record(event);
+        identities = viewOf(now);
+        if (storeDown) log.info({ store: stores.description, downMs: Date.now() - storeDownSince }, 'shared store reachable again; new certificates and streams accepted');
+        storeDown = false;
+      } catch (err) {
+        if (!storeDown) {
+          storeDownSince = Date.now();
+          log.error({ store: stores.description, err: (err as Error).message }, 'store unreachable; live tunnels kept, new certificates and streams refused until it returns');
+        }
+        storeDown = true;
+      } finally {
+        sweeping = false;
+        if (sweepAgain) {
+          sweepAgain = false;
+          runSweep();
+        }
+      }
+    })();
+  };
+  const sweep = setInterval(runSweep, POLICY_SWEEP_MS);
   sweep.unref();
+  stores.watch(runSweep);
 
   let adminPort: number | undefined;
   let adminServer: import('node:http').Server | undefined;
@@ -201,7 +249,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   const address = `${isIP(options.listen.host) === 6 ? `[${options.listen.host}]` : options.listen.host}:${port}`;
-  log.info({ event: 'ready', address, port, adminPort, trustDomain: ca.trustDomain, replicaId }, 'server listening');
+  log.info({ event: 'ready', address, port, adminPort, trustDomain: ca.trustDomain, replicaId, store: stores.description }, 'server listening');
 
   return {
     address,
@@ -236,7 +284,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       adminServer?.closeAllConnections();
       observability.close();
       await audit.close();
-      registry.close();
+      await stores.close();
     },
   };
 }

@@ -178,7 +178,8 @@ describe('identity lifecycle: rotation, revocation, source networks, expiry offl
     assert.equal(await echo(viaNew, 'new'), 'new');
 
     const removedAt = Date.now();
-    await identityCli(tunnel, 'remove-key', '--name', CLIENT2, '--key-id', oldKey);
+    // `--key-id=` form: a key id may start with '-', which parseArgs would read as an option.
+    await identityCli(tunnel, 'remove-key', '--name', CLIENT2, `--key-id=${oldKey}`);
     const tookMs = await closedWithin(viaOld, removedAt, REVOCATION_DEADLINE_MS);
     assert.equal(await echo(viaNew, 'still here'), 'still here');
     await refusedWith(Number(oldClient.ready['port']), `127.0.0.1:${echoTarget.port}`, /^HTTP\/1\.1 (403|503|504) /);

@@ -33,9 +33,9 @@ describe('causeway policy check: explains the ACL from the server config, withou
     for (const name of [ONPREM, DR, OFF]) {
       await createIdentity({ dataDir, name, role: 'agent', server: '127.0.0.1:1', serverName: 'localhost', out: join(dir, `${name.split('@')[0]}.json`) });
     }
-    const store = openIdentityStore(dataDir);
-    store.setEnabled(OFF, false);
-    store.close();
+    const store = await openIdentityStore(dataDir);
+    await store.setEnabled(OFF, false);
+    await store.close();
     writeFileSync(
       join(dir, 'server.yaml'),
       stringify({

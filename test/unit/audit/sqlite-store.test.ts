@@ -44,11 +44,11 @@ function tamper(file: string, sql: string, ...args: unknown[]): void {
 describe('SQLite audit store: hash chain', () => {
   it('verifies an intact chain, including after a reopen that appends more', async () => {
     const file = await filledStore();
-    assert.deepEqual(verify(file), { ok: true, checked: 5 });
+    assert.deepEqual(verify(file), { ok: true, checked: 5, describe: 'from record 1' });
     const store = new SqliteAuditStore(file, { pruneIntervalMs: 0 });
     new AuditLog([store], 'server').record({ type: 'config.reloaded', file: 'server.yaml', result: 'applied' });
     await store.close();
-    assert.deepEqual(verify(file), { ok: true, checked: 6 });
+    assert.deepEqual(verify(file), { ok: true, checked: 6, describe: 'from record 1' });
   });
 
   const cases: ReadonlyArray<readonly [string, string, unknown[], Pick<ChainProblem, 'kind' | 'seq'>]> = [
@@ -80,7 +80,7 @@ describe('SQLite audit store: retention', () => {
     const store = new SqliteAuditStore(file, { pruneIntervalMs: 0, retentionMs: 2 * DAY + 1, now: () => NOW });
     assert.equal(store.prune(), 2);
     assert.deepEqual(store.query().map((r) => r.seq), [3, 4, 5]);
-    assert.deepEqual(store.verify(), { ok: true, checked: 3 });
+    assert.deepEqual(store.verify(), { ok: true, checked: 3, describe: 'from record 3' });
     assert.equal(store.anchor().seq, 3);
     // Deleting the new oldest record is still caught.
     await store.close();
@@ -94,7 +94,7 @@ describe('SQLite audit store: retention', () => {
     assert.equal(store.prune(), 5);
     new AuditLog([store], 'server').record({ type: 'config.reloaded', file: 'x', result: 'applied' }, new Date(NOW + 400 * DAY));
     assert.deepEqual(store.query().map((r) => r.seq), [6]);
-    assert.deepEqual(store.verify(), { ok: true, checked: 1 });
+    assert.deepEqual(store.verify(), { ok: true, checked: 1, describe: 'from record 6' });
     await store.close();
   });
 
