@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -15,11 +15,19 @@ const shipDir = join(work, 'ship');
 const runDir = join(work, 'run');
 after(() => rmSync(work, { recursive: true, force: true }));
 
-/** PATH with only the directories of the tools quickstart drives (git, curl), none of node's. */
+/**
+ * PATH with only the tools quickstart drives (git, curl): a directory of links to them, so that node —
+ * which usually sits beside git in /usr/bin — cannot be found on it.
+ */
 function toolPath(): string {
-  const dirs = new Set<string>();
-  for (const tool of ['git', 'curl']) dirs.add(dirname(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim()));
-  return [...dirs].join(':');
+  const bin = join(work, 'tools');
+  if (!existsSync(bin)) {
+    mkdirSync(bin);
+    for (const tool of ['git', 'curl']) {
+      symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
+    }
+  }
+  return bin;
 }
 
 function runShipped(args: string[], timeout: number): { status: number | null; stdout: string; stderr: string } {
@@ -41,6 +49,9 @@ describe('single-file executable (npm run build:sea)', { timeout: 120_000 }, () 
 
   test('runs --help with no node_modules, no node on PATH and NODE_PATH unset', () => {
     assert.equal(existsSync(join(runDir, 'node_modules')), false);
+    const lookup = (tool: string) => spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { env: { PATH: toolPath() }, encoding: 'utf8' });
+    assert.equal(lookup('git').status, 0, 'git must be on the test PATH');
+    assert.notEqual(lookup('node').status, 0, `node is reachable on the test PATH: ${lookup('node').stdout}`);
     const r = runShipped(['--help'], 10_000);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Usage: causeway <command>/);
