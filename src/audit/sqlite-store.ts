@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { sqliteBindingOptions } from '../sqlite/native-binding.js';
 import type { AuditStore, QueryFilter, StoredRecord, VerifiedScope } from './audit-store.js';
 import { canonicalJson } from './canonical.js';
 import { identitiesOf, type AuditEvent, type AuditRecord } from './events.js';
@@ -64,7 +65,7 @@ export class SqliteAuditStore implements AuditStore {
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.now = options.now ?? Date.now;
     if (!options.readonly) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    this.db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    this.db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false, ...sqliteBindingOptions() });
     if (!options.readonly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');

@@ -1,27 +1,25 @@
 import { ConfigError } from '../config/errors.js';
 import { applyStreamBufferDefaults } from '../protocol/http2-settings.js';
 import { VERSION } from '../version.js';
-import { agentCommand } from './cmd-agent.js';
-import { agentBundleCommand } from './cmd-agent-bundle.js';
-import { auditCommand } from './cmd-audit.js';
-import { caCommand } from './cmd-ca.js';
-import { clientCommand } from './cmd-client.js';
-import { identityCommand } from './cmd-identity.js';
-import { policyCommand } from './cmd-policy.js';
-import { quickstartCommand } from './cmd-quickstart.js';
-import { serverCommand } from './cmd-server.js';
 import { MAIN_HELP, UsageError } from './usage.js';
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  server: serverCommand,
-  agent: agentCommand,
-  'agent-bundle': agentBundleCommand,
-  client: clientCommand,
-  ca: caCommand,
-  identity: identityCommand,
-  policy: policyCommand,
-  quickstart: quickstartCommand,
-  audit: auditCommand,
+type Command = (argv: string[]) => Promise<number>;
+
+/**
+ * Each command's module is loaded only when it runs, so `causeway agent` never loads the server's code
+ * (the CA signer, the identity registry, the SQLite audit store and its native addon); a test walks the
+ * agent's import graph to keep it that way.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  server: async () => (await import('./cmd-server.js')).serverCommand,
+  agent: async () => (await import('./cmd-agent.js')).agentCommand,
+  'agent-bundle': async () => (await import('./cmd-agent-bundle.js')).agentBundleCommand,
+  client: async () => (await import('./cmd-client.js')).clientCommand,
+  ca: async () => (await import('./cmd-ca.js')).caCommand,
+  identity: async () => (await import('./cmd-identity.js')).identityCommand,
+  policy: async () => (await import('./cmd-policy.js')).policyCommand,
+  quickstart: async () => (await import('./cmd-quickstart.js')).quickstartCommand,
+  audit: async () => (await import('./cmd-audit.js')).auditCommand,
 };
 
 /** Parses the command line, runs one command, and turns every failure into one clear line. */
@@ -35,13 +33,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const run = COMMANDS[command];
-  if (!run) {
+  const load = COMMANDS[command];
+  if (!load) {
     process.stderr.write(`causeway: unknown command "${command}"; run 'causeway --help'\n`);
     return 2;
   }
   applyStreamBufferDefaults();
   try {
+    const run = await load();
     return await run(rest);
   } catch (err) {
     if (err instanceof UsageError) {

@@ -2,9 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { isSea } from 'node:sea';
 
 /** The CLI entry point, for starting the programs as real child processes. */
 export const CAUSEWAY_BIN = fileURLToPath(new URL('../../../bin/causeway.js', import.meta.url));
+
+/**
+ * Arguments to put before a command when running this CLI again with `process.execPath`: the entry
+ * script under node, nothing in a single-file executable (which is the CLI itself).
+ */
+export function selfArgs(): string[] {
+  return isSea() ? [] : [CAUSEWAY_BIN];
+}
 
 export interface LaunchedProgram {
   child: ChildProcess;
@@ -24,7 +33,7 @@ export interface LaunchedProgram {
  * lines if it exits first or takes longer than `timeoutMs`. Logs are copied to `logFile` when given.
  */
 export function launch(args: string[], options: { logFile?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<LaunchedProgram> {
-  const child = spawn(process.execPath, [CAUSEWAY_BIN, ...args], {
+  const child = spawn(process.execPath, [...selfArgs(), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,
   });

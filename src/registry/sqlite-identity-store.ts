@@ -1,5 +1,6 @@
 import { chmodSync, existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { sqliteBindingOptions } from '../sqlite/native-binding.js';
 import type { JWK } from 'jose';
 import { isRole, type Role } from '../pki/spiffe.js';
 import {
@@ -73,8 +74,9 @@ export class SqliteIdentityStore implements IdentityStore {
 
   constructor(readonly file: string) {
     const isNew = !existsSync(file);
+    const binding = sqliteBindingOptions();
     try {
-      this.#db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+      this.#db = new Database(file, { timeout: BUSY_TIMEOUT_MS, ...binding });
       if (isNew) chmodSync(file, FILE_MODE);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('foreign_keys = ON');
