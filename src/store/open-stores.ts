@@ -112,14 +112,7 @@ export async function openServerStores(
 /** The identity registry alone, for the `identity` commands; `close()` releases it. */
 export async function openIdentities(resolved: ResolvedStore, dataDir: string): Promise<IdentityStore> {
   if (resolved.target.kind === 'sqlite') return openIdentityStore(dataDir);
-  const url = resolved.target.url;
-  const pool = createPgPool({ url, password: resolved.password });
-  try {
-    await migrate(pool, url);
-  } catch (err) {
-    await pool.end().catch(() => undefined);
-    throw err;
-  }
+  const { pool, url } = await migratedPool(resolved.target.url, resolved.password);
   return new PgIdentityStore(pool, url, true);
 }
 
@@ -130,13 +123,18 @@ export async function openAuditReader(resolved: ResolvedStore, dataDir: string):
     if (!existsSync(file)) throw new Error(`no audit store at ${file}`);
     return new SqliteAuditStore(file, { readonly: true });
   }
-  const url = resolved.target.url;
-  const pool = createPgPool({ url, password: resolved.password });
+  const { pool, url } = await migratedPool(resolved.target.url, resolved.password);
+  return PgAuditStore.open(pool, url, { ownsPool: true });
+}
+
+/** A pool for a CLI command, with the schema brought up to date; a failure releases the pool. */
+async function migratedPool(url: string, password: string | undefined): Promise<{ pool: ReturnType<typeof createPgPool>; url: string }> {
+  const pool = createPgPool({ url, password });
   try {
     await migrate(pool, url);
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;
   }
-  return PgAuditStore.open(pool, url, { ownsPool: true });
+  return { pool, url };
 }

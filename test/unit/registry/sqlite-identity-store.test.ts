@@ -3,24 +3,10 @@ import { statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { generateServiceAccountKey } from '../../../src/pki/service-account.js';
-import { RegistryError, type RegistryErrorCode } from '../../../src/registry/identity-store.js';
 import { openIdentityStore, REGISTRY_FILE } from '../../../src/registry/open-identity-store.js';
 import { SqliteIdentityStore } from '../../../src/registry/sqlite-identity-store.js';
 import { tempDir } from '../config/temp-dir.js';
-
-function rejectsWith(code: RegistryErrorCode) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return true;
-  };
-}
-
-async function newKey(): Promise<{ keyId: string; publicJwk: import('jose').JWK }> {
-  const key = await generateServiceAccountKey();
-  return { keyId: key.keyId, publicJwk: key.publicJwk };
-}
+import { newKey, rejectsWith } from '../../support/registry.js';
 
 /** What only the SQLite registry does; the behaviour both backends share is in test/unit/store/stores.test.ts. */
 describe('SqliteIdentityStore', () => {

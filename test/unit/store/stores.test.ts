@@ -8,12 +8,12 @@ import pg from 'pg';
 import { AuditLog } from '../../../src/audit/audit-log.js';
 import { AUDIT_DB_FILE } from '../../../src/audit/sqlite-store.js';
 import type { ResolvedStore } from '../../../src/config/store.js';
-import { generateServiceAccountKey } from '../../../src/pki/service-account.js';
-import { RegistryError, type RegistryErrorCode } from '../../../src/registry/identity-store.js';
 import { openServerStores, type ServerStores } from '../../../src/store/open-stores.js';
 import { PgAuditStore } from '../../../src/store/postgres/audit-store.js';
 import { createPgPool, migrate } from '../../../src/store/postgres/pool.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import type { RegistryErrorCode } from '../../../src/registry/identity-store.js';
+import { newKey, rejectsWith } from '../../support/registry.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-30T12:00:00Z');
@@ -97,19 +97,6 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-}
-
-function rejectsWith(code: RegistryErrorCode) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return true;
-  };
-}
-
-async function newKey(): Promise<{ keyId: string; publicJwk: import('jose').JWK }> {
-  const key = await generateServiceAccountKey();
-  return { keyId: key.keyId, publicJwk: key.publicJwk };
 }
 
 /** Five records, one day apart, ending at NOW; returns their identities oldest first. */
