@@ -7,6 +7,7 @@ import { resolveStore } from '../config/store.js';
 import { dnsServerSchema } from '../config/host.js';
 import { TARGET_CERT_KINDS, certificateNote, type TargetCertKind } from '../bundle/render.js';
 import { BUNDLE_FILES, writeBundle } from '../bundle/write-bundle.js';
+import { formatHostPort } from '../policy/host.js';
 import { parseNoProxyEntry } from '../policy/no-proxy.js';
 import { VERSION } from '../version.js';
 import { isIdentityName, parseCidrFlags } from './cmd-identity.js';
@@ -182,7 +183,10 @@ export function parseBundleFlags(values: BundleFlags, createdAt = new Date()): P
       const check = parseNoProxyEntry(entry);
       if (!check.ok) fail(`--no-proxy: ${check.problem}`);
     }
-    proxy = { url: values.proxy, noProxy };
+    // Written as parsed, never as typed: the URL parser drops tabs, newlines and control characters
+    // around and inside the text, which INSTALL.md would otherwise carry into its prose and table.
+    const { host, port } = parsed as Extract<typeof parsed, { ok: true }>;
+    proxy = { url: `http://${formatHostPort(host, port)}`, noProxy };
   } else if (values['no-proxy'] !== undefined) {
     fail('--no-proxy needs --proxy');
   }
