@@ -3,6 +3,7 @@ import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'no
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { agentConfigSchema } from '../config/agent.js';
+import type { ResolvedStore } from '../config/store.js';
 import { validateConfig } from '../config/validate.js';
 import { loadCaPublic } from '../pki/ca.js';
 import { createIdentity } from '../registry/create-identity.js';
@@ -28,6 +29,8 @@ export interface WriteBundleOptions {
   readonly serverName: string;
   /** Source networks the identity may connect from; empty for any. */
   readonly cidrs: readonly string[];
+  /** The registry the servers read; default the SQLite file in dataDir. */
+  readonly store?: ResolvedStore | undefined;
   /** Everything of the {@link BundleSpec} the data directory does not decide. */
   readonly spec: Omit<BundleSpec, 'identity' | 'trustDomain'>;
 }
@@ -69,6 +72,7 @@ export async function writeBundle(options: WriteBundleOptions): Promise<{ identi
     serverName: options.serverName,
     out: credentialPath,
     cidrs: options.cidrs,
+    store: options.store,
   });
   const rendered = renderBundle(spec, readFileSync(credentialPath, 'utf8'), randomBytes(32).toString('base64url'));
   try {

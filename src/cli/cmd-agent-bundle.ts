@@ -2,9 +2,12 @@ import { parseArgs } from 'node:util';
 import { parseAddress, formatAddress } from '../config/address.js';
 import { mergeAllowEntries, parseAllowFlag, type AllowFlagEntry } from '../config/allow-flag.js';
 import { parseProxyUrl } from '../config/proxy.js';
+import { loadServerConfig } from '../config/server.js';
+import { resolveStore } from '../config/store.js';
 import { dnsServerSchema } from '../config/host.js';
 import { TARGET_CERT_KINDS, certificateNote, type TargetCertKind } from '../bundle/render.js';
 import { BUNDLE_FILES, writeBundle } from '../bundle/write-bundle.js';
+import { formatHostPort } from '../policy/host.js';
 import { parseNoProxyEntry } from '../policy/no-proxy.js';
 import { VERSION } from '../version.js';
 import { isIdentityName, parseCidrFlags } from './cmd-identity.js';
@@ -40,6 +43,11 @@ Required:
 
 Options:
   --data-dir DIR       the server's data directory (default ./data)
+  --config FILE        a server config (server.yaml): its dataDir, store and storePasswordFile (instead of
+                       --data-dir)
+  --store URL          the registry the servers read: sqlite (default, DATA/identities.db) or
+                       postgres://user@host:port/db when replicas share PostgreSQL (also CAUSEWAY_STORE_URL)
+  --store-password-file FILE   the PostgreSQL password (also CAUSEWAY_STORE_PASSWORD_FILE)
   --server-name NAME   the name in the server's certificate (default: the host of --server); it must be
                        one of the server's serverNames
   --cidr CIDR          source networks the agent may connect from (repeatable; default any)
@@ -63,7 +71,10 @@ export async function agentBundleCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      'data-dir': { type: 'string', default: './data' },
+      'data-dir': { type: 'string' },
+      config: { type: 'string' },
+      store: { type: 'string' },
+      'store-password-file': { type: 'string' },
       name: { type: 'string' },
       server: { type: 'string' },
       'server-name': { type: 'string' },
@@ -84,7 +95,17 @@ export async function agentBundleCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${AGENT_BUNDLE_HELP}\n`);
     return 0;
   }
-  const options = parseBundleFlags(values);
+  if (values['data-dir'] !== undefined && values.config !== undefined) throw new UsageError('give --data-dir or --config, not both', 'agent-bundle');
+  const config = values.config !== undefined ? loadServerConfig(values.config) : undefined;
+  // The registry the servers read: with PostgreSQL replicas, a SQLite file in the data directory would
+  // hold an identity no server knows.
+  const store = resolveStore({
+    flag: values.store,
+    store: config?.store,
+    passwordFlag: values['store-password-file'],
+    passwordFile: config?.storePasswordFile,
+  });
+  const options = { ...parseBundleFlags({ ...values, 'data-dir': values['data-dir'] ?? config?.dataDir ?? './data' }), store };
   const result = await writeBundle(options);
   const out = options.outDir;
   process.stdout.write(
@@ -162,7 +183,10 @@ export function parseBundleFlags(values: BundleFlags, createdAt = new Date()): P
       const check = parseNoProxyEntry(entry);
       if (!check.ok) fail(`--no-proxy: ${check.problem}`);
     }
-    proxy = { url: values.proxy, noProxy };
+    // Written as parsed, never as typed: the URL parser drops tabs, newlines and control characters
+    // around and inside the text, which INSTALL.md would otherwise carry into its prose and table.
+    const { host, port } = parsed as Extract<typeof parsed, { ok: true }>;
+    proxy = { url: `http://${formatHostPort(host, port)}`, noProxy };
   } else if (values['no-proxy'] !== undefined) {
     fail('--no-proxy needs --proxy');
   }

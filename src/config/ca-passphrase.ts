@@ -1,5 +1,6 @@
-import { openSync, closeSync, fstatSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync } from 'node:fs';
 import { ConfigError } from './errors.js';
+import { openSecretFile, readAtMost } from './secrets.js';
 
 /** Environment variable holding the CA key passphrase itself. */
 export const CA_PASSPHRASE_ENV = 'CAUSEWAY_CA_PASSPHRASE';
@@ -29,7 +30,7 @@ export function readCaPassphrase(file?: string, env: NodeJS.ProcessEnv = process
 export function readPassphraseFile(file: string): string {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openSecretFile(file);
   } catch (cause) {
     throw new ConfigError('ERR_CONFIG_MISSING', file, 'passphrase file cannot be read', { cause });
   }
@@ -41,7 +42,11 @@ export function readPassphraseFile(file: string): string {
     if (process.platform !== 'win32' && (stats.mode & GROUP_OTHER_BITS) !== 0) {
       throw new ConfigError('ERR_CONFIG_INVALID', file, `passphrase file is readable by others; run: chmod 600 ${file}`);
     }
-    const text = readFileSync(fd, 'utf8').replace(/\r?\n$/, '');
+    const bytes = readAtMost(fd, MAX_PASSPHRASE_BYTES);
+    if (bytes.length > MAX_PASSPHRASE_BYTES) {
+      throw new ConfigError('ERR_CONFIG_INVALID', file, `expected a regular file of at most ${MAX_PASSPHRASE_BYTES} bytes`);
+    }
+    const text = bytes.toString('utf8').replace(/\r?\n$/, '');
     if (text === '') throw new ConfigError('ERR_CONFIG_INVALID', file, 'passphrase file is empty');
     return text;
   } finally {

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 
 /**
@@ -54,7 +54,7 @@ export function adminToken(env: NodeJS.ProcessEnv = process.env): string | undef
 export function readSecretFile(file: string, what: string): string {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openSecretFile(file);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? 'unknown error';
     throw new ConfigError('ERR_CONFIG_MISSING', file, `${what} file cannot be read (${code})`, { cause });
@@ -64,11 +64,39 @@ export function readSecretFile(file: string, what: string): string {
     if (!stats.isFile() || stats.size > MAX_SECRET_FILE_BYTES) {
       throw new ConfigError('ERR_CONFIG_INVALID', file, `expected the ${what} in a regular file of at most ${MAX_SECRET_FILE_BYTES} bytes`);
     }
-    const text = readFileSync(fd, 'utf8').replace(/\r?\n$/, '');
+    const bytes = readAtMost(fd, MAX_SECRET_FILE_BYTES);
+    if (bytes.length > MAX_SECRET_FILE_BYTES) {
+      throw new ConfigError('ERR_CONFIG_INVALID', file, `expected the ${what} in a regular file of at most ${MAX_SECRET_FILE_BYTES} bytes`);
+    }
+    const text = bytes.toString('utf8').replace(/\r?\n$/, '');
     if (text === '') throw new ConfigError('ERR_CONFIG_INVALID', file, `${what} file is empty`);
     if (/[\r\n]/.test(text)) throw new ConfigError('ERR_CONFIG_INVALID', file, `${what} file must hold one line`);
     return text;
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Opens a secret file for reading without waiting: opening a FIFO (a named pipe) that no one writes
+ * would otherwise block the whole process at start-up, silently; non-blocking, it opens at once and
+ * the regular-file check that follows refuses it.
+ */
+export function openSecretFile(file: string): number {
+  return openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0));
+}
+
+/**
+ * Up to `max + 1` bytes of `fd` from its start: a file that grew after its size was checked, or one
+ * whose size says 0 (`/proc`), is never read whole. More than `max` bytes means it is too large.
+ */
+export function readAtMost(fd: number, max: number): Buffer {
+  const buffer = Buffer.alloc(max + 1);
+  let length = 0;
+  while (length < buffer.length) {
+    const n = readSync(fd, buffer, length, buffer.length - length, length);
+    if (n === 0) break;
+    length += n;
+  }
+  return buffer.subarray(0, length);
 }

@@ -228,43 +228,24 @@ export class PgAuditStore implements AuditStore {
     }
   }
 
+  /**
+   * Checks every chain in one snapshot (a read-only repeatable-read transaction): another replica
+   * pruning meanwhile moves anchors and deletes prefixes, which read piecemeal would look like records
+   * deleted by hand.
+   */
   async verify(): Promise<ChainReport & VerifiedScope> {
+    let db: pg.PoolClient | undefined;
     try {
-      const chains = await this.#pool.query<{ chain: string; anchor_seq: string; anchor_prev_hash: string }>(
-        'SELECT chain, anchor_seq, anchor_prev_hash FROM audit_chains ORDER BY created_ms, chain',
-      );
-      let checked = 0;
-      for (const c of chains.rows) {
-        let anchor = { seq: Number(c.anchor_seq), prevHash: c.anchor_prev_hash };
-        for (;;) {
-          const { rows } = await this.#pool.query<AuditRow>(
-            'SELECT * FROM audit WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3',
-            [c.chain, anchor.seq, PAGE],
-          );
-          if (rows.length === 0) break;
-          const idOf = new Map(rows.map((r) => [Number(r.seq), Number(r.id)]));
-          const report = verifyChain(
-            rows.map((r) => ({ seq: Number(r.seq), body: r.body, prevHash: r.prev_hash, hash: consistent(r) ? r.hash : 'columns-differ-from-body' })),
-            anchor,
-          );
-          checked += report.checked;
-          if (!report.ok) {
-            const p = report.problem!;
-            return {
-              ok: false,
-              checked,
-              problem: { ...p, seq: idOf.get(p.seq) ?? p.seq, detail: `chain ${c.chain}: ${p.detail}` },
-              describe: `in ${chains.rows.length} chains`,
-            };
-          }
-          const last = rows[rows.length - 1]!;
-          anchor = { seq: Number(last.seq) + 1, prevHash: last.hash };
-          if (rows.length < PAGE) break;
-        }
-      }
-      return { ok: true, checked, describe: `in ${chains.rows.length} chain${chains.rows.length === 1 ? '' : 's'}` };
+      db = await this.#pool.connect();
+      await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      return await verifyChains(db);
     } catch (err) {
       throw unavailable(err, this.#url);
+    } finally {
+      if (db) {
+        await db.query('ROLLBACK').catch(() => undefined);
+        db.release();
+      }
     }
   }
 
@@ -314,6 +295,43 @@ export class PgAuditStore implements AuditStore {
     }
     if (this.#ownsPool) await this.#pool.end();
   }
+}
+
+/** Every chain from its anchor, page by page, on `db` (a connection in one snapshot). */
+async function verifyChains(db: pg.PoolClient): Promise<ChainReport & VerifiedScope> {
+  const chains = await db.query<{ chain: string; anchor_seq: string; anchor_prev_hash: string }>(
+    'SELECT chain, anchor_seq, anchor_prev_hash FROM audit_chains ORDER BY created_ms, chain',
+  );
+  let checked = 0;
+  for (const c of chains.rows) {
+    let anchor = { seq: Number(c.anchor_seq), prevHash: c.anchor_prev_hash };
+    for (;;) {
+      const { rows } = await db.query<AuditRow>(
+        'SELECT * FROM audit WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3',
+        [c.chain, anchor.seq, PAGE],
+      );
+      if (rows.length === 0) break;
+      const idOf = new Map(rows.map((r) => [Number(r.seq), Number(r.id)]));
+      const report = verifyChain(
+        rows.map((r) => ({ seq: Number(r.seq), body: r.body, prevHash: r.prev_hash, hash: consistent(r) ? r.hash : 'columns-differ-from-body' })),
+        anchor,
+      );
+      checked += report.checked;
+      if (!report.ok) {
+        const p = report.problem!;
+        return {
+          ok: false,
+          checked,
+          problem: { ...p, seq: idOf.get(p.seq) ?? p.seq, detail: `chain ${c.chain}: ${p.detail}` },
+          describe: `in ${chains.rows.length} chains`,
+        };
+      }
+      const last = rows[rows.length - 1]!;
+      anchor = { seq: Number(last.seq) + 1, prevHash: last.hash };
+      if (rows.length < PAGE) break;
+    }
+  }
+  return { ok: true, checked, describe: `in ${chains.rows.length} chain${chains.rows.length === 1 ? '' : 's'}` };
 }
 
 /** Deletes one chain's records before `cutoff` (a prefix) and moves its anchor to the first one kept. */

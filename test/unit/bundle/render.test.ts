@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
-import { renderBundle, type BundleSpec } from '../../../src/bundle/render.js';
+import { renderBundle, renderInstallMd, type BundleSpec } from '../../../src/bundle/render.js';
 import { checkRendered } from '../../../src/bundle/write-bundle.js';
 import { agentConfigSchema } from '../../../src/config/agent.js';
 import { parseConfig } from '../../../src/config/load.js';
@@ -234,6 +234,21 @@ describe('agent-bundle flags', () => {
     assert.equal(parseBundleFlags({ ...base, 'server-name': 'tunnel.internal' }).serverName, 'tunnel.internal');
     assert.equal(parseBundleFlags({ ...base, server: '[2001:db8::1]:8443' }).serverName, '2001:db8::1');
     assert.deepEqual(parseBundleFlags({ ...base, proxy: 'http://proxy.corp:3128', 'no-proxy': 'a.corp, 10.0.0.0/8' }).spec.proxy, { url: 'http://proxy.corp:3128', noProxy: ['a.corp', '10.0.0.0/8'] });
+  });
+
+  it('writes the --proxy URL as parsed: control characters the URL parser skips never reach the files', () => {
+    for (const [typed, written] of [
+      ['http://proxy.corp:3128\t\n', 'http://proxy.corp:3128'],
+      ['http://pro\nxy.corp:3128\n\n', 'http://proxy.corp:3128'],
+      ['http://PROXY.corp:3128/\u0007', 'http://proxy.corp:3128'],
+      ['proxy.corp:3128', 'http://proxy.corp:3128'],
+      ['http://[fd00::1]:3128', 'http://[fd00::1]:3128'],
+    ]) {
+      const options = parseBundleFlags({ ...base, proxy: typed });
+      assert.equal(options.spec.proxy?.url, written, JSON.stringify(typed));
+      const install = renderInstallMd({ ...options.spec, identity: 'acme-onprem@agents.t', trustDomain: 't' });
+      assert.match(install, new RegExp(`through your HTTP proxy ${written.replace(/[.[\]]/g, '\\$&')} \\(set in agent.yaml\\):`));
+    }
   });
 
   const bad: { name: string; flags: Partial<BundleFlags>; problem: RegExp }[] = [

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../../src/config/errors.js';
 import { adminToken, credentialsFile, MAX_SECRET_FILE_BYTES, readSecretFile } from '../../../src/config/secrets.js';
@@ -53,4 +55,32 @@ describe('readSecretFile', () => {
       );
     });
   }
+});
+
+describe('secret files that are not regular files', () => {
+  // In a child with a deadline: the bug this guards against blocks the whole process in open().
+  const readers: { what: string; module: string; call: string; problem: RegExp }[] = [
+    { what: 'readSecretFile', module: 'secrets.js', call: 'readSecretFile(file, "admin token")', problem: /regular file/ },
+    { what: 'readPassphraseFile', module: 'ca-passphrase.js', call: 'readPassphraseFile(file)', problem: /regular file/ },
+  ];
+  for (const { what, module, call, problem } of readers) {
+    it(`${what} refuses a named pipe no one writes at once, instead of hanging`, () => {
+      const { dir } = tempDir();
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', ['-m', '600', fifo]);
+      const url = new URL(`../../../src/config/${module}`, import.meta.url).href;
+      const script = `import(${JSON.stringify(url)}).then((m) => { const file = process.argv[1]; try { m.${call}; console.log('read'); } catch (e) { console.log(e.message); } });`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, fifo], { encoding: 'utf8', timeout: 10_000 });
+      assert.equal(r.signal, null, `${what} blocked on the pipe`);
+      assert.match(r.stdout, problem);
+    });
+  }
+
+  it('reads at most the limit from a file whose size says 0 (/proc)', () => {
+    // /proc/self/maps is larger than the limit in any Node process and reports size 0.
+    assert.throws(
+      () => readSecretFile('/proc/self/maps', 'password'),
+      (err: unknown) => err instanceof ConfigError && /at most 4096 bytes/.test(err.message),
+    );
+  });
 });

@@ -43,6 +43,28 @@ describe('store value', () => {
     const parsed = parseStoreValue('postgres://u:p%40ss word@ bad host/x');
     if (!parsed.ok) assert.doesNotMatch(parsed.problem, /ss word/);
   });
+
+  // Passwords from generators often hold `/`, `?` or `#`; written unencoded they break URL parsing.
+  const leaky: [string, string, RegExp][] = [
+    ['a password with "/" (does not parse)', 'postgres://u:pa/ss@db/causeway', /pa\/ss/],
+    ['a password with "?" and "/"', 'postgres://u:x?y/z@db/causeway', /x\?y/],
+    ['a password with "@" and "/"', 'postgres://u:k3y@q/z9@db/causeway', /k3y|q\/z9/],
+    ['a password parameter after a bad port', 'postgres://db:bad/causeway?password=hunter2', /hunter2/],
+    ['no "//" after the scheme', 'postgres:u:hunter2@db/causeway', /hunter2/],
+    ['one "/" after the scheme', 'postgres:/u:hunter2@db/causeway', /hunter2/],
+  ];
+  for (const [what, value, secret] of leaky) {
+    it(`refuses ${what} without showing the password`, () => {
+      const parsed = parseStoreValue(value);
+      assert.equal(parsed.ok, false, 'a value without postgres://host must be refused');
+      if (!parsed.ok) {
+        assert.match(parsed.problem, /expected "sqlite" or a postgres|an "@" after the host/);
+        assert.doesNotMatch(parsed.problem, secret);
+      }
+      assert.doesNotMatch(redactStoreUrl(value), secret);
+      assert.throws(() => resolveStore({ flag: value }, {}), (err: unknown) => err instanceof ConfigError && !secret.test(err.message));
+    });
+  }
 });
 
 describe('resolveStore', () => {

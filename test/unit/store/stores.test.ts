@@ -99,6 +99,26 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
   }
 }
 
+/** `pool` with `after(sql)` awaited after each of its queries (and those of clients it hands out) answers. */
+function afterQueries(pool: pg.Pool, after: (text: string) => Promise<void>): pg.Pool {
+  const wrap = <T extends pg.Pool | pg.PoolClient>(target: T): T =>
+    new Proxy(target, {
+      get(t, property) {
+        if (property === 'query') {
+          return async (...args: unknown[]) => {
+            const result = await (t.query as (...a: unknown[]) => Promise<unknown>)(...args);
+            await after(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text));
+            return result;
+          };
+        }
+        if (property === 'connect' && t instanceof pg.Pool) return async () => wrap(await t.connect());
+        const value = Reflect.get(t, property, t) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+      },
+    });
+  return wrap(pool);
+}
+
 /** Five records, one day apart, ending at NOW; returns their identities oldest first. */
 async function writeFive(stores: ServerStores, prefix = 'agent'): Promise<string[]> {
   const log = new AuditLog([stores.audit!], 'server');
@@ -281,6 +301,46 @@ for (const backend of BACKENDS) {
         await postgres.stop();
         await postgres.start();
         await until(() => heard >= before + 3, 'the check after the listener reconnected');
+      });
+
+      it('verifies one snapshot: another replica pruning while verify runs is not tampering', async () => {
+        const url = await postgres.createDatabase(`stores_${databases++}`);
+        const pool = createPgPool({ url, password: postgres.password });
+        await migrate(pool, url);
+        const writer = await PgAuditStore.open(pool, url, { chain: 'w', pruneIntervalMs: 0, retentionMs: 2 * DAY + 1 });
+        try {
+          const log = new AuditLog([writer], 'server');
+          for (let i = 4; i >= 0; i--) {
+            log.record({ type: 'agent.connected', identity: `p-${i}@a.test`, instanceId: 'i', version: '1', source: '127.0.0.1:1' }, new Date(NOW - i * DAY));
+          }
+          await writer.flush();
+          // The reader's queries go through a pool that runs the writer's hourly prune right after the
+          // chains and their anchors were read: the worst moment for a verify that reads piecemeal.
+          let pruned = -1;
+          const reader = await PgAuditStore.open(
+            afterQueries(pool, async (text) => {
+              if (pruned < 0 && /FROM audit_chains/.test(text)) pruned = await writer.prune(NOW);
+            }),
+            url,
+          );
+          const report = await reader.verify();
+          assert.equal(pruned, 2, 'the prune ran in the middle of verify');
+          assert.equal(report.ok, true, JSON.stringify(report));
+          assert.equal((await reader.verify()).checked, 3);
+        } finally {
+          await writer.close();
+          await pool.end();
+        }
+      });
+
+      it('lets exactly one of many concurrent claims of one token id win, across replicas', async () => {
+        const f = await backend.fresh();
+        const [a, b] = [await f.open('a'), await f.open('b')];
+        const expires = new Date(NOW + 60_000);
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => Promise.resolve((i % 2 ? a : b).replay.claim('jti-race', expires, new Date(NOW)))),
+        );
+        assert.equal(results.filter(Boolean).length, 1);
       });
 
       it('holds at most maxPending audit records while the database is away, and counts the ones it dropped', async () => {
