@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { readCaPassphrase } from '../config/ca-passphrase.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { initCa } from '../pki/ca.js';
 import { rotateIntermediate } from '../pki/rotate-intermediate.js';
 import { UsageError } from './usage.js';
+import { parseCommandLine } from './args.js';
 
 export const CA_HELP = `Usage: causeway ca <init|rotate-intermediate> [options]
 
@@ -32,7 +32,7 @@ export async function caCommand(argv: string[]): Promise<number> {
     return sub ? 0 : 2;
   }
   if (sub !== 'init' && sub !== 'rotate-intermediate') throw new UsageError(`unknown ca command "${sub}"`, 'ca');
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: rest,
     options: {
       'data-dir': { type: 'string', default: './data' },

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { parseAddress } from '../config/address.js';
 import { ALLOWED_TOKEN_ALGORITHMS, keyFitsAlgorithm } from '../auth/token-algorithms.js';
@@ -12,6 +11,7 @@ import { openIdentities } from '../store/open-stores.js';
 import { canonicalCidr, MAX_CIDRS_PER_IDENTITY } from '../registry/source-cidr.js';
 import { loadServerConfig } from '../config/server.js';
 import { UsageError } from './usage.js';
+import { parseCommandLine } from './args.js';
 
 export const IDENTITY_HELP = `Usage: causeway identity <create|list|show|disable|enable|add-key|remove-key|set-cidrs> [options]
 
@@ -66,7 +66,7 @@ export async function identityCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${IDENTITY_HELP}\n`);
     return sub ? 0 : 2;
   }
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: rest,
     options: {
       'data-dir': { type: 'string' },

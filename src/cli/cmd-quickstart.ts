@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { cloneThroughTunnel, setUpQuickstart } from '../quickstart/quickstart.js';
+import { parseCommandLine } from './args.js';
 
 export const QUICKSTART_HELP = `Usage: causeway quickstart [--dir DIR] [--once]
 
@@ -16,7 +16,7 @@ Options:
 Without --once it keeps running until Ctrl-C.`;
 
 export async function quickstartCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: argv,
     options: { dir: { type: 'string' }, once: { type: 'boolean' }, help: { type: 'boolean' } },
     strict: true,

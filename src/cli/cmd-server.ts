@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { dirname, resolve } from 'node:path';
 import { readCaPassphrase } from '../config/ca-passphrase.js';
 import { toTrustedIssuers } from '../config/oidc.js';
@@ -11,6 +10,7 @@ import { watchPolicy } from './policy-reloader.js';
 import { adminTokenFromEnv, logLevelFromEnv } from './env.js';
 import { runUntilSignal } from './run-program.js';
 import { UsageError } from './usage.js';
+import { parseCommandLine } from './args.js';
 
 export const SERVER_HELP = `Usage: causeway server --config server.yaml
 
@@ -32,7 +32,7 @@ SIGHUP, or a change to the config file: reload the acl (other settings need a re
 new acl no longer permits are closed and audited; a file that does not validate keeps the acl in force.`;
 
 export async function serverCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+  const { values } = parseCommandLine({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
   if (values.help) {
     process.stdout.write(`${SERVER_HELP}\n`);
     return 0;
