@@ -38,6 +38,13 @@ Common options:
   --store URL      the registry: sqlite (default, DATA/identities.db) or postgres://user@host:port/db, the
                    database server replicas share (also CAUSEWAY_STORE_URL)
   --store-password-file FILE   the PostgreSQL password (mode 0600; also CAUSEWAY_STORE_PASSWORD_FILE)
+
+create and add-key:
+  --server HOST:PORT   the server's address as the party reaches it; written into the credential
+  --server-name NAME   the name the party checks in the server's certificate (default: the host of
+                       --server); it must be one of the server's serverNames
+  --out FILE           where to write the credential (never overwritten)
+  --cidr CIDR          source networks the identity may connect from (repeatable; default any)
 A running server sees every change on its next check (within a second; every replica with PostgreSQL);
 no restart is needed.`;
 
@@ -76,7 +83,7 @@ export async function identityCommand(argv: string[]): Promise<number> {
       name: { type: 'string' },
       role: { type: 'string' },
       server: { type: 'string' },
-      'server-name': { type: 'string', default: 'localhost' },
+      'server-name': { type: 'string' },
       out: { type: 'string' },
       cidr: { type: 'string', multiple: true },
       'key-id': { type: 'string' },
@@ -104,10 +111,15 @@ export async function identityCommand(argv: string[]): Promise<number> {
     throw new UsageError(message, 'identity');
   };
   const needName = (): string => values.name ?? fail('--name is required');
-  const needCredentialTarget = (): { server: string; out: string } => {
-    if (!values.server || !parseAddress(values.server).ok) fail('--server HOST:PORT is required');
+  const needCredentialTarget = (): { server: string; serverName: string; out: string } => {
+    if (!values.server) fail('--server HOST:PORT is required (the server address the party dials)');
+    const server = parseAddress(values.server!);
+    if (!server.ok) fail(`--server: ${server.problem}`);
     if (!values.out) fail('--out FILE is required (where to write the credential)');
-    return { server: values.server!, out: values.out! };
+    // Like agent-bundle: the name the party checks in the server's certificate is the host it dials,
+    // unless told otherwise. (A fixed "localhost" would break every credential made for a real host.)
+    const serverName = values['server-name'] ?? (server as Extract<typeof server, { ok: true }>).address.host;
+    return { server: values.server!, serverName, out: values.out! };
   };
   const cidrs = (): string[] => parseCidrFlags(values.cidr, fail);
 
@@ -126,7 +138,7 @@ export async function identityCommand(argv: string[]): Promise<number> {
       }
       const target = needCredentialTarget();
       const role = values.role as 'agent' | 'client';
-      const { keyId } = await createIdentity({ dataDir, name, role, serverName: values['server-name'], cidrs: cidrs(), store, ...target });
+      const { keyId } = await createIdentity({ dataDir, name, role, cidrs: cidrs(), store, ...target });
       process.stdout.write(`created ${role} identity ${name} (key ${keyId}); credential written to ${target.out}\n`);
       return 0;
     }
@@ -140,7 +152,7 @@ export async function identityCommand(argv: string[]): Promise<number> {
         return 0;
       }
       const target = needCredentialTarget();
-      const { keyId } = await addIdentityKey({ dataDir, name, serverName: values['server-name'], store, ...target });
+      const { keyId } = await addIdentityKey({ dataDir, name, store, ...target });
       process.stdout.write(`added key ${keyId} to ${name}; credential written to ${target.out}\n`);
       return 0;
     }

@@ -35,3 +35,30 @@ describe('identity create never loses a key', () => {
     assert.throws(() => readFileSync(join(dir, 'again.json')), /ENOENT/);
   });
 });
+
+describe('identity create on the command line', () => {
+  test('the credential checks the name it dials unless --server-name says otherwise', () => {
+    const common = ['--data-dir', 'data', '--role', 'client'];
+    const made = causeway('identity', 'create', ...common, '--name', 'n1@clients.cli.causeway', '--server', 'Tunnel.Example.com:8443', '--out', 'n1.json');
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'n1.json'), 'utf8')).serverName, 'tunnel.example.com');
+    const named = causeway('identity', 'create', ...common, '--name', 'n2@clients.cli.causeway', '--server', '10.0.0.1:8443', '--server-name', 'tunnel.internal', '--out', 'n2.json');
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'n2.json'), 'utf8')).serverName, 'tunnel.internal');
+  });
+
+  const refused: ReadonlyArray<readonly [string, string[], RegExp]> = [
+    ['a URL for --server', ['--server', 'https://tunnel.example.com:8443', '--out', 'u.json'], /--server: expected host:port without a scheme/],
+    ['--server without a port', ['--server', 'tunnel.example.com', '--out', 'u.json'], /--server: expected an address like/],
+    ['--out given twice', ['--server', 'tunnel.example.com:8443', '--out', 'u1.json', '--out', 'u2.json'], /Option '--out' given 2 times \("u1\.json", "u2\.json"\)/],
+  ];
+  for (const [what, args, message] of refused) {
+    test(`refuses ${what} and registers nothing`, () => {
+      const r = causeway('identity', 'create', '--data-dir', 'data', '--role', 'client', '--name', 'bad@clients.cli.causeway', ...args);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, /run 'causeway identity --help'/);
+      assert.doesNotMatch(causeway('identity', 'list', '--data-dir', 'data').stdout, /bad@clients/);
+    });
+  }
+});
