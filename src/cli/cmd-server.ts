@@ -16,7 +16,7 @@ export const SERVER_HELP = `Usage: causeway server --config server.yaml
 
 Runs the tunnel server. The config names the listen address, the data directory (which holds ca/ from
 'causeway ca init' and identities.db from 'causeway identity create'), the ACL and limits.
-The config keys are described in README.md. Audit records go to <dataDir>/audit.db (SQLite, hash-chained, 30-day retention;
+Every config key is described in docs/config.md. Audit records go to <dataDir>/audit.db (SQLite, hash-chained, 30-day retention;
 see 'causeway audit --help') and as JSON lines to <dataDir>/audit.jsonl. The admin listener serves
 /healthz /readyz /metrics /status and the dashboard at /; bound beyond loopback it needs
 CAUSEWAY_ADMIN_TOKEN (sent as 'Authorization: Bearer TOKEN', or #token=TOKEN in the dashboard URL).
