@@ -3,6 +3,7 @@ import { readCaPassphrase } from '../config/ca-passphrase.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { initCa } from '../pki/ca.js';
 import { rotateIntermediate } from '../pki/rotate-intermediate.js';
+import { isValidTrustDomain } from '../pki/spiffe.js';
 import { UsageError } from './usage.js';
 import { parseCommandLine } from './args.js';
 
@@ -61,6 +62,12 @@ export async function caCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values['trust-domain']) throw new UsageError('--trust-domain is required', 'ca');
+  if (!isValidTrustDomain(values['trust-domain'])) {
+    throw new UsageError(
+      `--trust-domain ${JSON.stringify(values['trust-domain'])} is not a trust domain: lower-case letters, digits, ".", "-" and "_", like acme.causeway`,
+      'ca',
+    );
+  }
   if (values.encrypt && passphrase === undefined) {
     throw new UsageError('--encrypt needs a passphrase: CAUSEWAY_CA_PASSPHRASE_FILE, CAUSEWAY_CA_PASSPHRASE or --passphrase-file', 'ca');
   }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { parseAddress } from '../config/address.js';
 import { ALLOWED_TOKEN_ALGORITHMS, keyFitsAlgorithm } from '../auth/token-algorithms.js';
@@ -190,6 +191,15 @@ export async function identityCommand(argv: string[]): Promise<number> {
 }
 
 async function withIdentityStore<T>(resolved: ResolvedStore, dataDir: string, use: (store: IdentityStore) => Promise<T>): Promise<T> {
+  // SQLite creates identities.db wherever it is pointed: a wrong --data-dir (or a run from the wrong
+  // directory with the default ./data) would list an empty registry, or fail as "corrupt" when the
+  // directory is missing. A server's data directory holds ca/ (ca init) or identities.db.
+  if (resolved.target.kind === 'sqlite' && !existsSync(join(dataDir, 'identities.db')) && !existsSync(join(dataDir, 'ca'))) {
+    throw new UsageError(
+      `${dataDir} is not a server data directory (${existsSync(dataDir) ? 'no ca/ or identities.db in it' : 'it does not exist'}): give the server's --data-dir, or --config server.yaml, where 'causeway ca init' ran`,
+      'identity',
+    );
+  }
   const store = await openIdentities(resolved, dataDir);
   try {
     return await use(store);

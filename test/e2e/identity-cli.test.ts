@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -62,3 +62,33 @@ describe('identity create on the command line', () => {
     });
   }
 });
+
+describe('pointed at the wrong place, the admin commands say so', () => {
+  test('identity list outside a data directory refuses instead of creating an empty registry there', () => {
+    mkdirSync(join(dir, 'not-data'));
+    for (const where of ['not-data', 'missing']) {
+      const r = causeway('identity', 'list', '--data-dir', where);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`^causeway identity: ${where} is not a server data directory \\(.*\\): give the server's --data-dir`));
+      assert.doesNotMatch(r.stderr, /CORRUPT/);
+    }
+    assert.equal(existsSync(join(dir, 'not-data', 'identities.db')), false, 'nothing created in the wrong directory');
+  });
+
+  test('ca init refuses a trust domain it cannot use, naming the form it wants', () => {
+    const r = causeway('ca', 'init', '--data-dir', 'data-upper', '--trust-domain', 'Acme.Causeway');
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--trust-domain "Acme\.Causeway" is not a trust domain: lower-case letters, digits/);
+    assert.equal(existsSync(join(dir, 'data-upper')), false);
+  });
+
+  test('output into a pipe that closed early (| head, | true) ends quietly, without a stack trace', () => {
+    for (const args of [['identity', 'list', '--data-dir', 'data'], ['identity', 'show', '--data-dir', 'data', '--name', 'a1@agents.cli.causeway'], ['--help']]) {
+      // `true` exits without reading, so every write of the CLI meets a closed pipe.
+      const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CAUSEWAY_BIN}" ${args.join(' ')} | true`], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0);
+      assert.equal(r.stderr, '', args.join(' '));
+    }
+  });
+});
+
