@@ -15,6 +15,7 @@ const MAX_CONTROL_MESSAGE_BYTES = 1024 * 1024;
 export interface ControlConnectionOptions {
   credential: PartyCredential;
   address: string;
+  /** Bound to `server: address` by the agent, so lines here do not repeat it (a JSON key given twice). */
   log: Logger;
   keepaliveIntervalMs?: number;
   keepaliveTimeoutMs?: number;
@@ -105,7 +106,7 @@ export class ControlConnection {
       this.connectError = undefined;
     } catch (err) {
       this.connectError = (err as Error).message;
-      this.options.log.warn({ err: this.connectError, server: this.options.address }, 'cannot reach the server');
+      this.options.log.warn({ err: this.connectError }, 'cannot reach the server');
       this.scheduleReconnect();
     }
   }
@@ -142,7 +143,7 @@ export class ControlConnection {
     stream.on('close', () => {
       if (this.control !== stream) return;
       this.control = undefined;
-      if (this.registeredWith) this.options.log.warn({ server: this.options.address }, 'control stream to the server closed; reconnecting');
+      if (this.registeredWith) this.options.log.warn('control stream to the server closed; reconnecting');
       this.registeredWith = undefined;
       this.scheduleReconnect();
     });
@@ -156,7 +157,7 @@ export class ControlConnection {
         this.registeredWith = message.msg.value.replicaId || 'unknown';
         this.backoff.reset();
         this.options.log.info(
-          { server: this.options.address, replica: message.msg.value.replicaId, replicas: message.msg.value.replicaCount },
+          { replica: message.msg.value.replicaId, replicas: message.msg.value.replicaCount },
           'registered with the server',
         );
         return;

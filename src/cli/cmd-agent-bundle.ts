@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { parseAddress, formatAddress } from '../config/address.js';
 import { mergeAllowEntries, parseAllowFlag, type AllowFlagEntry } from '../config/allow-flag.js';
 import { parseProxyUrl } from '../config/proxy.js';
@@ -12,6 +11,7 @@ import { parseNoProxyEntry } from '../policy/no-proxy.js';
 import { VERSION } from '../version.js';
 import { isIdentityName, parseCidrFlags } from './cmd-identity.js';
 import { UsageError } from './usage.js';
+import { parseCommandLine } from './args.js';
 
 export const AGENT_BUNDLE_HELP = `Usage: causeway agent-bundle --name NAME --server HOST:PORT --allow HOST:PORT[,PORT...] [--allow ...] --out DIR [options]
 
@@ -68,7 +68,7 @@ Afterwards, give a client access to the agent with an acl rule in server.yaml (t
 const MAX_ALLOW_FLAGS = 256;
 
 export async function agentBundleCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: argv,
     options: {
       'data-dir': { type: 'string' },

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { Agent } from '../agent/agent.js';
 import { assertAdminBinding, startAdmin } from '../admin/admin-server.js';
 import { createProgramMetrics } from '../metrics/registry.js';
@@ -19,6 +18,7 @@ import { adminTokenFromEnv, logLevelFromEnv } from './env.js';
 import { toPartyCredential } from './party-credential.js';
 import { runUntilSignal } from './run-program.js';
 import { UsageError } from './usage.js';
+import { parseCommandLine } from './args.js';
 
 export const AGENT_HELP = `Usage: causeway agent --config agent.yaml
 
@@ -45,7 +45,7 @@ Environment:
   CAUSEWAY_LOG_LEVEL            debug|info|warn|error`;
 
 export async function agentCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+  const { values } = parseCommandLine({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
   if (values.help) {
     process.stdout.write(`${AGENT_HELP}\n`);
     return 0;

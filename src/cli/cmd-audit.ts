@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { AUDIT_EVENT_TYPES } from '../audit/events.js';
 import { formatJsonLines, formatTable, parseSince } from '../audit/query.js';
 import { AUDIT_DB_FILE } from '../audit/sqlite-store.js';
@@ -7,6 +6,7 @@ import { openAuditReader } from '../store/open-stores.js';
 import { parseDuration } from '../config/duration.js';
 import { loadServerConfig } from '../config/server.js';
 import { UsageError } from './usage.js';
+import { parseCommandLine } from './args.js';
 
 export const AUDIT_HELP = `Usage: causeway audit query  (--data-dir DIR | --config server.yaml | --store URL) [filters] [--format table|json]
        causeway audit verify (--data-dir DIR | --config server.yaml | --store URL)
@@ -35,7 +35,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
     return sub ? 0 : 2;
   }
   if (sub !== 'query' && sub !== 'verify') throw new UsageError(`unknown subcommand "${sub}"`, 'audit');
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: rest,
     strict: true,
     options: {

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { readCaPassphrase } from '../config/ca-passphrase.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { initCa } from '../pki/ca.js';
 import { rotateIntermediate } from '../pki/rotate-intermediate.js';
+import { isValidTrustDomain } from '../pki/spiffe.js';
 import { UsageError } from './usage.js';
+import { parseCommandLine } from './args.js';
 
 export const CA_HELP = `Usage: causeway ca <init|rotate-intermediate> [options]
 
@@ -32,7 +33,7 @@ export async function caCommand(argv: string[]): Promise<number> {
     return sub ? 0 : 2;
   }
   if (sub !== 'init' && sub !== 'rotate-intermediate') throw new UsageError(`unknown ca command "${sub}"`, 'ca');
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: rest,
     options: {
       'data-dir': { type: 'string', default: './data' },
@@ -61,6 +62,12 @@ export async function caCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values['trust-domain']) throw new UsageError('--trust-domain is required', 'ca');
+  if (!isValidTrustDomain(values['trust-domain'])) {
+    throw new UsageError(
+      `--trust-domain ${JSON.stringify(values['trust-domain'])} is not a trust domain: lower-case letters, digits, ".", "-" and "_", like acme.causeway`,
+      'ca',
+    );
+  }
   if (values.encrypt && passphrase === undefined) {
     throw new UsageError('--encrypt needs a passphrase: CAUSEWAY_CA_PASSPHRASE_FILE, CAUSEWAY_CA_PASSPHRASE or --passphrase-file', 'ca');
   }

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { assertAdminBinding, startAdmin } from '../admin/admin-server.js';
 import { ReachabilityProbe } from '../admin/reachability.js';
 import { createProgramMetrics } from '../metrics/registry.js';
@@ -19,6 +18,7 @@ import { toPartyCredential, workloadPartyCredential } from './party-credential.j
 import { isWorkloadCredentialFile, loadWorkloadCredential } from '../config/workload-credential.js';
 import { runUntilSignal } from './run-program.js';
 import { UsageError } from './usage.js';
+import { parseCommandLine } from './args.js';
 
 export const CLIENT_HELP = `Usage: causeway client --config client.yaml [--forward LISTEN=TARGET]...
        causeway client stdio HOST PORT (--config client.yaml | --credentials client.json)
@@ -51,7 +51,7 @@ Environment:
   CAUSEWAY_LOG_LEVEL          debug|info|warn|error`;
 
 export async function clientCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     args: argv,
     options: {
       config: { type: 'string' },

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { parseAddress } from '../config/address.js';
 import { ALLOWED_TOKEN_ALGORITHMS, keyFitsAlgorithm } from '../auth/token-algorithms.js';
@@ -12,6 +12,7 @@ import { openIdentities } from '../store/open-stores.js';
 import { canonicalCidr, MAX_CIDRS_PER_IDENTITY } from '../registry/source-cidr.js';
 import { loadServerConfig } from '../config/server.js';
 import { UsageError } from './usage.js';
+import { parseCommandLine } from './args.js';
 
 export const IDENTITY_HELP = `Usage: causeway identity <create|list|show|disable|enable|add-key|remove-key|set-cidrs> [options]
 
@@ -38,6 +39,13 @@ Common options:
   --store URL      the registry: sqlite (default, DATA/identities.db) or postgres://user@host:port/db, the
                    database server replicas share (also CAUSEWAY_STORE_URL)
   --store-password-file FILE   the PostgreSQL password (mode 0600; also CAUSEWAY_STORE_PASSWORD_FILE)
+
+create and add-key:
+  --server HOST:PORT   the server's address as the party reaches it; written into the credential
+  --server-name NAME   the name the party checks in the server's certificate (default: the host of
+                       --server); it must be one of the server's serverNames
+  --out FILE           where to write the credential (never overwritten)
+  --cidr CIDR          source networks the identity may connect from (repeatable; default any)
 A running server sees every change on its next check (within a second; every replica with PostgreSQL);
 no restart is needed.`;
 
@@ -66,7 +74,7 @@ export async function identityCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${IDENTITY_HELP}\n`);
     return sub ? 0 : 2;
   }
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: rest,
     options: {
       'data-dir': { type: 'string' },
@@ -76,7 +84,7 @@ export async function identityCommand(argv: string[]): Promise<number> {
       name: { type: 'string' },
       role: { type: 'string' },
       server: { type: 'string' },
-      'server-name': { type: 'string', default: 'localhost' },
+      'server-name': { type: 'string' },
       out: { type: 'string' },
       cidr: { type: 'string', multiple: true },
       'key-id': { type: 'string' },
@@ -104,10 +112,15 @@ export async function identityCommand(argv: string[]): Promise<number> {
     throw new UsageError(message, 'identity');
   };
   const needName = (): string => values.name ?? fail('--name is required');
-  const needCredentialTarget = (): { server: string; out: string } => {
-    if (!values.server || !parseAddress(values.server).ok) fail('--server HOST:PORT is required');
+  const needCredentialTarget = (): { server: string; serverName: string; out: string } => {
+    if (!values.server) fail('--server HOST:PORT is required (the server address the party dials)');
+    const server = parseAddress(values.server!);
+    if (!server.ok) fail(`--server: ${server.problem}`);
     if (!values.out) fail('--out FILE is required (where to write the credential)');
-    return { server: values.server!, out: values.out! };
+    // Like agent-bundle: the name the party checks in the server's certificate is the host it dials,
+    // unless told otherwise. (A fixed "localhost" would break every credential made for a real host.)
+    const serverName = values['server-name'] ?? (server as Extract<typeof server, { ok: true }>).address.host;
+    return { server: values.server!, serverName, out: values.out! };
   };
   const cidrs = (): string[] => parseCidrFlags(values.cidr, fail);
 
@@ -126,7 +139,7 @@ export async function identityCommand(argv: string[]): Promise<number> {
       }
       const target = needCredentialTarget();
       const role = values.role as 'agent' | 'client';
-      const { keyId } = await createIdentity({ dataDir, name, role, serverName: values['server-name'], cidrs: cidrs(), store, ...target });
+      const { keyId } = await createIdentity({ dataDir, name, role, cidrs: cidrs(), store, ...target });
       process.stdout.write(`created ${role} identity ${name} (key ${keyId}); credential written to ${target.out}\n`);
       return 0;
     }
@@ -140,7 +153,7 @@ export async function identityCommand(argv: string[]): Promise<number> {
         return 0;
       }
       const target = needCredentialTarget();
-      const { keyId } = await addIdentityKey({ dataDir, name, serverName: values['server-name'], store, ...target });
+      const { keyId } = await addIdentityKey({ dataDir, name, store, ...target });
       process.stdout.write(`added key ${keyId} to ${name}; credential written to ${target.out}\n`);
       return 0;
     }
@@ -178,6 +191,15 @@ export async function identityCommand(argv: string[]): Promise<number> {
 }
 
 async function withIdentityStore<T>(resolved: ResolvedStore, dataDir: string, use: (store: IdentityStore) => Promise<T>): Promise<T> {
+  // SQLite creates identities.db wherever it is pointed: a wrong --data-dir (or a run from the wrong
+  // directory with the default ./data) would list an empty registry, or fail as "corrupt" when the
+  // directory is missing. A server's data directory holds ca/ (ca init) or identities.db.
+  if (resolved.target.kind === 'sqlite' && !existsSync(join(dataDir, 'identities.db')) && !existsSync(join(dataDir, 'ca'))) {
+    throw new UsageError(
+      `${dataDir} is not a server data directory (${existsSync(dataDir) ? 'no ca/ or identities.db in it' : 'it does not exist'}): give the server's --data-dir, or --config server.yaml, where 'causeway ca init' ran`,
+      'identity',
+    );
+  }
   const store = await openIdentities(resolved, dataDir);
   try {
     return await use(store);

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseAddress } from '../config/address.js';
 import { loadServerConfig } from '../config/server.js';
 import { explainAcl, type AclExplanation } from '../policy/acl-explain.js';
@@ -11,6 +10,7 @@ import { resolveStore } from '../config/store.js';
 import { openIdentities } from '../store/open-stores.js';
 import { LEGACY_REGISTRY_FILE } from '../registry/legacy-json-registry.js';
 import { UsageError } from './usage.js';
+import { parseCommandLine } from './args.js';
 
 export const POLICY_HELP = `Usage: causeway policy check --config server.yaml --client ID --target HOST:PORT [--agent ID] [--json]
 
@@ -47,7 +47,7 @@ export async function policyCommand(argv: string[]): Promise<number> {
     return sub ? 0 : 2;
   }
   if (sub !== 'check') throw new UsageError(`unknown subcommand "${sub}"`, 'policy');
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: rest,
     options: {
       config: { type: 'string' },

@@ -1,6 +1,8 @@
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { basename, isAbsolute, join, relative } from 'node:path';
+import { isSea } from 'node:sea';
+import { CAUSEWAY_BIN } from '../quickstart/launch.js';
 import { cloneThroughTunnel, setUpQuickstart } from '../quickstart/quickstart.js';
+import { parseCommandLine } from './args.js';
 
 export const QUICKSTART_HELP = `Usage: causeway quickstart [--dir DIR] [--once]
 
@@ -16,7 +18,7 @@ Options:
 Without --once it keeps running until Ctrl-C.`;
 
 export async function quickstartCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: argv,
     options: { dir: { type: 'string' }, once: { type: 'boolean' }, help: { type: 'boolean' } },
     strict: true,
@@ -44,7 +46,7 @@ export async function quickstartCommand(argv: string[]): Promise<number> {
   say(`  curl -x ${env.proxyUrl} https://example.com/     # not on the allowlist: 403`);
   say(`  curl http://127.0.0.1:${String(env.server.ready['adminPort'])}/status   # agents and live tunnels`);
   say(`  open http://127.0.0.1:${String(env.server.ready['adminPort'])}/          # the live dashboard`);
-  say(`  causeway audit query --data-dir ${join(env.dir, 'server-data')} --since 1h   # who reached what, who was refused`);
+  say(`  ${selfCommand()} audit query --data-dir ${join(env.dir, 'server-data')} --since 1h   # who reached what, who was refused`);
   say(`Configs, credentials and logs: ${env.dir}`);
   if (values.once) {
     await env.stop();
@@ -57,4 +59,19 @@ export async function quickstartCommand(argv: string[]): Promise<number> {
   });
   await env.stop();
   return ok ? 0 : 1;
+}
+
+/**
+ * How to run this CLI again from the shell the user is in: `npm run quickstart` in a checkout does not
+ * put `causeway` on PATH, so the hint names what actually ran (`causeway` when started by that name,
+ * else `node bin/causeway.js` or the single-file executable's own path).
+ */
+function selfCommand(): string {
+  // Started as `causeway …` (npm link, a global install, /usr/local/bin): that name works again.
+  if (!isSea() && basename(process.argv[1] ?? '') === 'causeway') return 'causeway';
+  const path = isSea() ? process.execPath : CAUSEWAY_BIN;
+  const rel = relative(process.cwd(), path);
+  const shown = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? (isSea() ? `./${rel}` : rel) : path;
+  const quoted = /^[\w@%+=:,./-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, `'\\''`)}'`;
+  return isSea() ? quoted : `node ${quoted}`;
 }

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { dirname, resolve } from 'node:path';
 import { readCaPassphrase } from '../config/ca-passphrase.js';
 import { toTrustedIssuers } from '../config/oidc.js';
@@ -11,12 +10,13 @@ import { watchPolicy } from './policy-reloader.js';
 import { adminTokenFromEnv, logLevelFromEnv } from './env.js';
 import { runUntilSignal } from './run-program.js';
 import { UsageError } from './usage.js';
+import { parseCommandLine } from './args.js';
 
 export const SERVER_HELP = `Usage: causeway server --config server.yaml
 
 Runs the tunnel server. The config names the listen address, the data directory (which holds ca/ from
 'causeway ca init' and identities.db from 'causeway identity create'), the ACL and limits.
-The config keys are described in README.md. Audit records go to <dataDir>/audit.db (SQLite, hash-chained, 30-day retention;
+Every config key is described in docs/config.md. Audit records go to <dataDir>/audit.db (SQLite, hash-chained, 30-day retention;
 see 'causeway audit --help') and as JSON lines to <dataDir>/audit.jsonl. The admin listener serves
 /healthz /readyz /metrics /status and the dashboard at /; bound beyond loopback it needs
 CAUSEWAY_ADMIN_TOKEN (sent as 'Authorization: Bearer TOKEN', or #token=TOKEN in the dashboard URL).
@@ -32,7 +32,7 @@ SIGHUP, or a change to the config file: reload the acl (other settings need a re
 new acl no longer permits are closed and audited; a file that does not validate keeps the acl in force.`;
 
 export async function serverCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+  const { values } = parseCommandLine({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
   if (values.help) {
     process.stdout.write(`${SERVER_HELP}\n`);
     return 0;

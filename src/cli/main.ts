@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 /** Parses the command line, runs one command, and turns every failure into one clear line. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (!LONG_RUNNING.has(command ?? '')) endQuietlyWhenStdoutCloses();
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(MAIN_HELP);
     return command ? 0 : 2;
@@ -59,4 +60,19 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`causeway ${command}: ${e?.message ?? String(err)}${e?.code ? ` (${e.code})` : ''}\n`);
     return 1;
   }
+}
+
+/** The programs: their stdout is the agent's audit stream or ssh's tunnel, and they handle it themselves. */
+const LONG_RUNNING = new Set(['server', 'agent', 'client']);
+
+/**
+ * `causeway audit query … | head` or `identity list | grep -m1 …`: the reader goes away before the
+ * output is written, and node turns the EPIPE into an unhandled 'error' with a stack trace. For the
+ * one-shot commands the output was simply not wanted any more: stop, as `ls | head` does.
+ */
+function endQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
 }

@@ -21,14 +21,17 @@ Programs:
 
 Admin:
   ca init             create the trust domain's root and intermediate CA
+  ca rotate-intermediate   replace the signing intermediate, with an overlap
   agent-bundle        onboard a customer: agent identity, agent.yaml, credential, Kubernetes manifest
                       and install steps in one directory (--name, --server, --allow HOST:PORTS, --out)
   identity create     register an agent or client identity and write its credential file
-  identity list|show|disable|enable
+  identity list|show|disable|enable|add-key|remove-key|set-cidrs
+                      inspect, revoke, rotate keys, limit source networks (live on a running server)
   policy check        explain what the ACL decides for --client ID --target HOST:PORT (no traffic)
   audit query|verify  read and check the server's hash-chained audit store
   quickstart          everything on this machine: a real git clone through the tunnel
 
-Run 'causeway <command> --help' for a command's options.
+Run 'causeway <command> --help' for a command's options; 'causeway --version' prints the version.
+Every config key: docs/config.md; running it for real: docs/operations.md.
 Environment: CAUSEWAY_LOG_LEVEL (debug|info|warn|error, default info). Logs go to stderr as JSON lines.
 `;

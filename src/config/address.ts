@@ -18,6 +18,8 @@ export interface AddressOptions {
 export type AddressParse = { readonly ok: true; readonly address: HostPort } | { readonly ok: false; readonly problem: string };
 
 const PORT = /^\d{1,5}$/;
+/** `https://host:8443`, `grpc://…`: a URL where a bare address belongs (the commonest mistake). */
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const MAX_PORT = 65535;
 
 /**
@@ -28,6 +30,9 @@ export function parseAddress(text: string, options: AddressOptions = {}): Addres
   const minPort = options.allowPortZero === true ? 0 : 1;
   const got = describeValue(text);
   const shape = { ok: false, problem: `expected an address like "127.0.0.1:8443" or "[::1]:8443", got ${got}` } as const;
+  if (URL_SCHEME.test(text)) {
+    return { ok: false, problem: `expected host:port without a scheme or path, like "tunnel.example.com:8443", got the URL ${got}` };
+  }
   const colon = text.lastIndexOf(':');
   if (colon <= 0) return shape;
   const hostText = text.slice(0, colon);

@@ -151,6 +151,12 @@ describe('agent-bundle: a fresh directory with the bundle brings up a working ag
     assert.equal(agent.ready['identity'], AGENT);
     const ready = await fetch(`http://127.0.0.1:${String(agent.ready['adminPort'])}/readyz`);
     assert.equal(ready.status, 200);
+    // The line operators wait for is valid for strict JSON readers: no key twice (it once had "server" twice).
+    const registered = readFileSync(join(dir, 'agent.log'), 'utf8').split('\n').find((l) => l.includes('"registered with the server"'));
+    assert.ok(registered, 'the registered line is in the log file');
+    const keys = [...registered.matchAll(/[{,]"([^"\\]+)":/g)].map((m) => m[1]);
+    assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), [], registered);
+    assert.ok(keys.includes('server'));
   });
 
   test('allowlisted names work through the client with curl, TLS end to end with the internal CA', async () => {

@@ -30,6 +30,9 @@ describe('parseAddress', () => {
     ['::1:8443', 'expected an IPv6 address in brackets, like "[::1]:8443", got "::1:8443"'],
     ['[fe80::1%eth0]:80', 'expected a host name or IP address before the port, got "[fe80::1%eth0]:80"'],
     ['bad host:80', 'expected a host name or IP address before the port, got "bad host:80"'],
+    ['https://tunnel.example.com:8443', 'expected host:port without a scheme or path, like "tunnel.example.com:8443", got the URL "https://tunnel.example.com:8443"'],
+    ['grpc://[::1]:8443', 'expected host:port without a scheme or path, like "tunnel.example.com:8443", got the URL "grpc://[::1]:8443"'],
+    ['HTTP://tunnel:80/', 'expected host:port without a scheme or path, like "tunnel.example.com:8443", got the URL "HTTP://tunnel:80/"'],
     ['[127.0.0.1]:80', 'expected a host name or IP address before the port, got "[127.0.0.1]:80"'],
   ];
   for (const [text, problem] of bad) {
