@@ -7,7 +7,7 @@ import { FrontEndStats } from '../client/front-end-stats.js';
 import { ProxyAuth } from '../client/proxy-auth.js';
 import { runStdio } from '../client/stdio.js';
 import { formatAddress, parseAddress } from '../config/address.js';
-import { checkClientExposure, loadClientConfig, type ClientConfig } from '../config/client.js';
+import { checkClientExposure, loadClientConfig, proxyCredentials, type ClientConfig } from '../config/client.js';
 import { parseForward, type ForwardConfig } from '../config/client-forward.js';
 import { loadCredential } from '../config/credential.js';
 import { credentialsFile } from '../config/secrets.js';
@@ -81,7 +81,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const log = createLogger('client', logLevelFromEnv());
   if (config.admin) assertAdminBinding(config.admin.host, adminTokenFromEnv());
   const link = startLink(credentialsFile(config.credentials, values.config), config.server ? formatAddress(config.server) : undefined, log);
-  const ctx: FrontEndContext = { link, log, auth: new ProxyAuth(config.auth), limits: limitsOf(config), stats: new FrontEndStats() };
+  const ctx: FrontEndContext = { link, log, auth: new ProxyAuth(proxyCredentials(config.auth)), limits: limitsOf(config), stats: new FrontEndStats() };
   const proxy = await startClientProxy(ctx, config.listen, config.forwards);
   // Listening already: until the first certificate arrives, callers get 503 rather than a refused port.
   await link.start();

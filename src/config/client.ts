@@ -8,11 +8,14 @@ import { integerSchema } from './integer.js';
 import { ConfigError } from './errors.js';
 import { loadConfigFile } from './load.js';
 import { withPathFields } from './path-fields.js';
+import { readSecretFile } from './secrets.js';
 
 const SECOND = 1_000;
 const MAX_COUNT = 1_000_000;
 const MIN_HEADER_BYTES = 1024;
 const MAX_HEADER_BYTES = 1024 * 1024;
+/** RFC 1929 carries the password in one length byte. */
+const MAX_PASSWORD_BYTES = 255;
 
 /** `limits:` of the client. */
 export const clientLimitsSchema = z.strictObject({
@@ -34,10 +37,36 @@ export const clientLimitsSchema = z.strictObject({
 });
 
 /** `auth:` of the client: local proxy credentials (HTTP Basic, SOCKS5 username/password). */
-export const clientAuthSchema = z.strictObject({
-  username: z.string({ error: expecting('a user name') }).min(1, { error: 'expected a user name' }).max(255, { error: 'expected at most 255 bytes (the SOCKS5 limit)' }),
-  password: z.string({ error: expecting('a password') }).min(1, { error: 'expected a password' }).max(255, { error: 'expected at most 255 bytes (the SOCKS5 limit)' }),
-});
+export const clientAuthSchema = z
+  .strictObject({
+    username: z.string({ error: expecting('a user name') }).min(1, { error: 'expected a user name' }).max(255, { error: 'expected at most 255 bytes (the SOCKS5 limit)' }),
+    password: z.string({ error: expecting('a password') }).min(1, { error: 'expected a password' }).max(MAX_PASSWORD_BYTES, { error: 'expected at most 255 bytes (the SOCKS5 limit)' }).optional(),
+    /** File holding the password instead (a Kubernetes Secret volume, systemd LoadCredential); relative to this file. */
+    passwordFile: z.string({ error: expecting('a file path') }).min(1, { error: 'expected a file path' }).optional(),
+  })
+  .superRefine((auth, ctx) => {
+    if (auth.password !== undefined && auth.passwordFile !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'expected either password or passwordFile, not both' });
+    } else if (auth.password === undefined && auth.passwordFile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'expected a password (or passwordFile naming a file that holds it)' });
+    }
+  });
+
+/**
+ * The local proxy's user and password, reading `auth.passwordFile` when the password lives there.
+ *
+ * @throws {@link ConfigError} naming the file (never its contents) when it cannot be read or is too long.
+ */
+export function proxyCredentials(auth: ClientConfig['auth']): { username: string; password: string } | undefined {
+  if (!auth) return undefined;
+  if (auth.password !== undefined) return { username: auth.username, password: auth.password };
+  const file = auth.passwordFile!;
+  const password = readSecretFile(file, 'client proxy password');
+  if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
+    throw new ConfigError('ERR_CONFIG_INVALID', file, `client proxy password is longer than ${MAX_PASSWORD_BYTES} bytes (the SOCKS5 limit)`);
+  }
+  return { username: auth.username, password };
+}
 
 /**
  * `client.yaml`:
@@ -46,7 +75,7 @@ export const clientAuthSchema = z.strictObject({
  * server: 127.0.0.1:8443        # optional override of the credential's server address
  * listen: 127.0.0.1:3128        # HTTP CONNECT, HTTP proxy and SOCKS5 on one port
  * forwards: ["127.0.0.1:2222=git.corp.test:22"]   # optional fixed forwards
- * auth: { username: build, password: "…" }         # optional local proxy credentials
+ * auth: { username: build, passwordFile: ./proxy-password }   # optional local proxy credentials (or password: "…")
  * allowOpenProxy: false         # listening beyond loopback without auth needs this set to true
  * admin: 127.0.0.1:0            # optional
  * limits: { maxConnections: 1000, headerBytes: 16384, handshakeTimeout: 10s, idleTimeout: 15m,
@@ -68,7 +97,7 @@ export const clientConfigSchema = withPathFields(
     admin: listenAddressSchema.optional(),
     limits: clientLimitsSchema.prefault({}),
   }),
-  ['credentials'],
+  ['credentials', 'auth.passwordFile'],
 );
 
 /** A validated, frozen client config (`credentials` absolute when set; durations in ms). */

@@ -12,7 +12,7 @@ import { ConfigError } from './errors.js';
  * | CA key passphrase (server, `ca`) | `CAUSEWAY_CA_PASSPHRASE_FILE`, `caPassphraseFile:` | `CAUSEWAY_CA_PASSPHRASE` |
  * | admin bearer token (every program) | `CAUSEWAY_ADMIN_TOKEN_FILE` | `CAUSEWAY_ADMIN_TOKEN` |
  * | egress proxy password (agent) | `CAUSEWAY_PROXY_PASSWORD_FILE`, `proxy.passwordFile` | in `proxy.url` / `HTTPS_PROXY` |
- * | local proxy password (client) | `auth.passwordFile` | `auth.password` |
+ * | local proxy password (client) | `auth.passwordFile:` | `auth.password:` |
  */
 export const CREDENTIALS_FILE_ENV = 'CAUSEWAY_CREDENTIALS_FILE';
 export const ADMIN_TOKEN_ENV = 'CAUSEWAY_ADMIN_TOKEN';

@@ -81,13 +81,15 @@ describe('client front ends: CONNECT, HTTP proxy, SOCKS5, forwards, stdio', () =
     baselineDescriptors = descriptorsOf(tunnel.client);
 
     await tunnel.createCredential('locked@clients.test.causeway', 'client');
+    // The password comes from a file, as a Kubernetes Secret or systemd credential would give it.
+    writeFileSync(join(tunnel.dir, 'proxy-password'), 's3cret:with colon\n', { mode: 0o600 });
     writeFileSync(
       join(tunnel.dir, 'locked.yaml'),
       stringify({
         credentials: './locked.json',
         listen: '127.0.0.1:0',
         admin: '127.0.0.1:0',
-        auth: { username: 'build', password: 's3cret:with colon' },
+        auth: { username: 'build', passwordFile: './proxy-password' },
         forwards: [`127.0.0.1:0=echo.corp.test:${halfClose.port}`],
         limits: { handshakeTimeout: '1s' },
       }),

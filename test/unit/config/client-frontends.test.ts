@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { checkClientExposure, clientConfigSchema, isLoopbackHost } from '../../../src/config/client.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { checkClientExposure, clientConfigSchema, isLoopbackHost, proxyCredentials } from '../../../src/config/client.js';
 import { parseForward } from '../../../src/config/client-forward.js';
 import { ConfigError } from '../../../src/config/errors.js';
 import { parseConfig } from '../../../src/config/load.js';
@@ -50,6 +53,9 @@ describe('client config: front-end fields', () => {
   const bad: ReadonlyArray<readonly [string, Record<string, unknown>, RegExp]> = [
     ['a bad forward', { forwards: ['nope'] }, /client\.yaml: forwards\[0\]: expected a forward like/],
     ['auth without password', { auth: { username: 'u' } }, /client\.yaml: auth\.password: /],
+    ['auth with both password and passwordFile', { auth: { username: 'u', password: 'p', passwordFile: './p' } }, /auth\.passwordFile: expected either password or passwordFile, not both/],
+    ['an empty passwordFile', { auth: { username: 'u', passwordFile: '' } }, /auth\.passwordFile: expected a file path/],
+    ['an over-long password', { auth: { username: 'u', password: 'p'.repeat(256) } }, /auth\.password: expected at most 255 bytes/],
     ['an over-long user name', { auth: { username: 'u'.repeat(256), password: 'p' } }, /auth\.username: expected at most 255 bytes/],
     ['an unknown auth key', { auth: { username: 'u', password: 'p', realm: 'x' } }, /unknown key "realm"/],
     ['allowOpenProxy as text', { allowOpenProxy: 'yes' }, /allowOpenProxy: expected true or false/],
@@ -87,4 +93,38 @@ describe('checkClientExposure', () => {
     for (const host of ['127.0.0.1', '127.9.8.7', '::1', 'localhost']) assert.equal(isLoopbackHost(host), true, host);
     for (const host of ['0.0.0.0', '::', '10.0.0.1', 'example.com']) assert.equal(isLoopbackHost(host), false, host);
   });
+});
+
+describe('proxyCredentials', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'causeway-client-auth-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text, { mode: 0o600 });
+    return path;
+  };
+  it('is undefined without auth', () => assert.equal(proxyCredentials(undefined), undefined));
+  it('takes an inline password as is', () => {
+    assert.deepEqual(proxyCredentials({ username: 'u', password: 'p w' }), { username: 'u', password: 'p w' });
+  });
+  it('reads passwordFile, dropping one trailing newline', () => {
+    assert.deepEqual(proxyCredentials({ username: 'u', passwordFile: file('ok', 'from file\n') }), { username: 'u', password: 'from file' });
+  });
+  const bad: ReadonlyArray<readonly [string, () => string, RegExp]> = [
+    ['a missing file', () => join(dir, 'absent'), /client proxy password file cannot be read \(ENOENT\)/],
+    ['an empty file', () => file('empty', ''), /empty/],
+    ['a password over the SOCKS5 limit', () => file('long', 'x'.repeat(256)), /longer than 255 bytes/],
+  ];
+  for (const [name, path, message] of bad) {
+    it(`refuses ${name}, naming the file and never the contents`, () => {
+      const at = path();
+      assert.throws(() => proxyCredentials({ username: 'u', passwordFile: at }), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, message);
+        assert.ok(err.message.includes(at), err.message);
+        assert.ok(!err.message.includes('xxxxxxxx'), 'the contents stay out of the message');
+        return true;
+      });
+    });
+  }
 });
