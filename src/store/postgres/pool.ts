@@ -7,11 +7,17 @@ import { PG_MIGRATIONS } from './migrations.js';
 /** A connection attempt gives up after this, so a request fails closed fast while the database is away. */
 const CONNECT_TIMEOUT_MS = 2000;
 /** A query gives up after this (client side, and the same statement_timeout on the server). */
-const QUERY_TIMEOUT_MS = 3000;
+export const QUERY_TIMEOUT_MS = 3000;
 const MAX_CONNECTIONS = 10;
 const IDLE_TIMEOUT_MS = 10_000;
+/**
+ * How long schema work may take: waiting for another replica's migration, or one step over a large
+ * table. Far above the request timeout, which would make a replica that starts beside a migrating one
+ * fail to start.
+ */
+const MIGRATION_TIMEOUT_MS = 5 * 60_000;
 /** Advisory lock key held while migrating, so replicas starting together migrate once. */
-const MIGRATION_LOCK = 0x6361_7573; // "caus"
+export const MIGRATION_LOCK = 0x6361_7573; // "caus"
 
 export interface PgConnection {
   url: string;
@@ -46,12 +52,16 @@ export async function migrate(pool: pg.Pool, url: string): Promise<void> {
   const client = await pool.connect().catch((err: unknown) => {
     throw unavailable(err, url);
   });
+  // This session only, and reset before the connection goes back to the pool.
+  const query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> =>
+    client.query<R>({ text, values, query_timeout: MIGRATION_TIMEOUT_MS } as pg.QueryConfig);
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await query(`SET statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
+    await query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
-      await client.query('CREATE TABLE IF NOT EXISTS causeway_schema (version INTEGER NOT NULL)');
-      await client.query('INSERT INTO causeway_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM causeway_schema)');
-      const { rows } = await client.query<{ version: number }>('SELECT version FROM causeway_schema');
+      await query('CREATE TABLE IF NOT EXISTS causeway_schema (version INTEGER NOT NULL)');
+      await query('INSERT INTO causeway_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM causeway_schema)');
+      const { rows } = await query<{ version: number }>('SELECT version FROM causeway_schema');
       const version = rows[0]?.version ?? 0;
       if (version > PG_MIGRATIONS.length) {
         throw new RegistryError(
@@ -60,18 +70,19 @@ export async function migrate(pool: pg.Pool, url: string): Promise<void> {
         );
       }
       for (let step = version; step < PG_MIGRATIONS.length; step++) {
-        await client.query('BEGIN');
+        await query('BEGIN');
         try {
-          await client.query(PG_MIGRATIONS[step]!);
-          await client.query('UPDATE causeway_schema SET version = $1', [step + 1]);
-          await client.query('COMMIT');
+          await query(PG_MIGRATIONS[step]!);
+          await query('UPDATE causeway_schema SET version = $1', [step + 1]);
+          await query('COMMIT');
         } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
+          await query('ROLLBACK').catch(() => undefined);
           throw err;
         }
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+      await query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+      await query('RESET statement_timeout').catch(() => undefined);
     }
   } catch (err) {
     throw err instanceof RegistryError ? err : unavailable(err, url);

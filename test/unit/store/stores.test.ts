@@ -10,7 +10,8 @@ import { AUDIT_DB_FILE } from '../../../src/audit/sqlite-store.js';
 import type { ResolvedStore } from '../../../src/config/store.js';
 import { openServerStores, type ServerStores } from '../../../src/store/open-stores.js';
 import { PgAuditStore } from '../../../src/store/postgres/audit-store.js';
-import { createPgPool, migrate } from '../../../src/store/postgres/pool.js';
+import { PG_MIGRATIONS } from '../../../src/store/postgres/migrations.js';
+import { createPgPool, migrate, MIGRATION_LOCK, QUERY_TIMEOUT_MS } from '../../../src/store/postgres/pool.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import type { RegistryErrorCode } from '../../../src/registry/identity-store.js';
 import { newKey, rejectsWith } from '../../support/registry.js';
@@ -341,6 +342,29 @@ for (const backend of BACKENDS) {
           Array.from({ length: 40 }, (_, i) => Promise.resolve((i % 2 ? a : b).replay.claim('jti-race', expires, new Date(NOW)))),
         );
         assert.equal(results.filter(Boolean).length, 1);
+      });
+
+      it('waits for another replica\'s migration longer than the request timeout instead of failing to start', async () => {
+        const url = await postgres.createDatabase(`stores_${databases++}`);
+        const [first, second] = [createPgPool({ url, password: postgres.password }), createPgPool({ url, password: postgres.password })];
+        try {
+          // Another replica is migrating: it holds the migration lock for longer than any request may take.
+          const holder = await first.connect();
+          await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+          let settled = false;
+          const waiting = migrate(second, url).finally(() => (settled = true));
+          await new Promise((resolve) => setTimeout(resolve, QUERY_TIMEOUT_MS + 1000));
+          assert.equal(settled, false, 'still waiting for the lock, not failed');
+          await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+          holder.release();
+          await waiting;
+          const { rows } = await second.query<{ version: number }>('SELECT version FROM causeway_schema');
+          assert.equal(rows[0]?.version, PG_MIGRATIONS.length);
+          const timeout = await second.query<{ statement_timeout: string }>('SHOW statement_timeout');
+          assert.equal(timeout.rows[0]?.statement_timeout, `${QUERY_TIMEOUT_MS / 1000}s`, 'the pooled session got its request timeout back');
+        } finally {
+          await Promise.all([first.end(), second.end()]);
+        }
       });
 
       it('holds at most maxPending audit records while the database is away, and counts the ones it dropped', async () => {
