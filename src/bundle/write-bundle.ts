@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeNewFile } from '../config/write-new-file.js';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { agentConfigSchema } from '../config/agent.js';
@@ -106,10 +107,9 @@ function exists(path: string): boolean {
 
 function writeNew(path: string, text: string, mode: number): void {
   try {
-    writeFileSync(path, text, { mode, flag: 'wx' });
+    writeNewFile(path, text, mode);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${path} already exists; refusing to overwrite it`);
     throw err;
   }
-  chmodSync(path, mode);
 }

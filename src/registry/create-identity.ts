@@ -1,4 +1,5 @@
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { writeNewFile } from '../config/write-new-file.js';
 import { join } from 'node:path';
 import { audienceFor } from '../auth/audience.js';
 import { loadCaPublic } from '../pki/ca.js';
@@ -87,12 +88,11 @@ function writeCredential(ca: { trustDomain: string; rootPem: string }, options: 
     caBundle: ca.rootPem,
   };
   try {
-    writeFileSync(options.out, `${JSON.stringify(credential, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    writeNewFile(options.out, `${JSON.stringify(credential, null, 2)}\n`, 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new Error(`${options.out} already exists; refusing to overwrite it (it may hold another party's only key)`);
     }
     throw err;
   }
-  chmodSync(options.out, 0o600);
 }
