@@ -36,9 +36,20 @@ export interface WriteBundleOptions {
   readonly spec: Omit<BundleSpec, 'identity' | 'trustDomain'>;
 }
 
-/** The identity a bare `--name` gets in a trust domain. */
+/**
+ * The identity a `--name` stands for in a trust domain: a bare name gets `@agents.<trust domain>`; a full
+ * name must already be in that form, since anything else (`x@clients.…`, another trust domain) matches
+ * no agent pattern in the ACL and would only be found out when clients are refused.
+ *
+ * @throws Error naming the form it expects.
+ */
 export function agentIdentityName(name: string, trustDomain: string): string {
-  return name.includes('@') ? name : `${name}@agents.${trustDomain}`;
+  if (!name.includes('@')) return `${name}@agents.${trustDomain}`;
+  const suffix = `@agents.${trustDomain}`;
+  if (!name.endsWith(suffix) || name.length === suffix.length) {
+    throw new Error(`--name ${name}: an agent of this server is named NAME${suffix}; give that form or just the bare NAME`);
+  }
+  return name;
 }
 
 /**
@@ -47,7 +58,7 @@ export function agentIdentityName(name: string, trustDomain: string): string {
  * It refuses before changing anything when one of the files already exists; the rendered configs are
  * validated against the agent's schema before the identity is created.
  */
-export async function writeBundle(options: WriteBundleOptions): Promise<{ identity: string; keyId: string; files: string[]; rendered: RenderedBundle }> {
+export async function writeBundle(options: WriteBundleOptions): Promise<{ identity: string; trustDomain: string; keyId: string; files: string[]; rendered: RenderedBundle }> {
   const outDir = resolve(options.outDir);
   const paths = Object.values(BUNDLE_FILES).map((file) => join(outDir, file));
   const existing = paths.filter(exists);
@@ -83,7 +94,7 @@ export async function writeBundle(options: WriteBundleOptions): Promise<{ identi
   } catch (err) {
     throw new Error(`identity ${spec.identity} is registered and ${credentialPath} written, but the bundle is incomplete: ${(err as Error).message}`);
   }
-  return { identity: spec.identity, keyId, files: paths, rendered };
+  return { identity: spec.identity, trustDomain, keyId, files: paths, rendered };
 }
 
 /** Throws when a rendered config would not load in the agent, or the manifest is not YAML. */

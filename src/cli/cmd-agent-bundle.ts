@@ -115,7 +115,7 @@ export async function agentBundleCommand(argv: string[]): Promise<number> {
       '',
       `Hand ${out} to the customer over a private channel: agent.json and kubernetes.yaml hold the only copy of the key.`,
       'To let clients use it, add a rule to acl: in server.yaml (reloaded live):',
-      `  - clients: ["*@clients.${result.identity.split('@')[1]!.replace(/^agents\./, '')}"]`,
+      `  - clients: ["*@clients.${result.trustDomain}"]`,
       `    agents: [${result.identity}]`,
       '',
       certificateNote(options.spec),
