@@ -26,11 +26,20 @@ export class TunnelOpenError extends Error {
   constructor(
     readonly failure: TunnelFailure,
     message: string,
+    /** The stream ended with no answer at all (its connection went away): trying again is safe. */
+    readonly streamLost = false,
   ) {
     super(message);
     this.name = 'TunnelOpenError';
   }
 }
+
+/**
+ * Tries per tunnel when the stream is lost without an answer. That happens when the connection it rode
+ * closes at that moment (a certificate rotation retiring the old connection, a server replica going
+ * away): the server never answered, so no tunnel exists and a second try on a fresh connection is safe.
+ */
+const MAX_OPEN_ATTEMPTS = 2;
 
 const FAILURE_FOR_RESULT: Partial<Record<DialResult, TunnelFailure>> = {
   [DialResult.DENIED]: 'denied',
@@ -61,6 +70,18 @@ export interface OpenedTunnel {
  * once the agent's dial succeeded (or says why it failed).
  */
 export async function openTunnel(link: ServerLink, host: string, port: number, timeoutMs: number): Promise<OpenedTunnel> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openTunnelOnce(link, host, port, Math.max(1, deadline - Date.now()));
+    } catch (err) {
+      const again = err instanceof TunnelOpenError && err.streamLost && attempt < MAX_OPEN_ATTEMPTS && Date.now() < deadline;
+      if (!again) throw err;
+    }
+  }
+}
+
+async function openTunnelOnce(link: ServerLink, host: string, port: number, timeoutMs: number): Promise<OpenedTunnel> {
   let stream: ClientHttp2Stream;
   try {
     stream = (await link.channel()).openStream(CONNECT_METHOD);
@@ -86,7 +107,8 @@ export async function openTunnel(link: ServerLink, host: string, port: number, t
       throw new TunnelOpenError(FAILURE_FOR_STATUS[status.status] ?? 'error', status.message || `server answered status ${status.status}`);
     }
     const timedOut = (err as Error).message.includes('no first message');
-    throw new TunnelOpenError(timedOut ? 'timeout' : 'server-unavailable', timedOut ? `no answer within ${timeoutMs} ms` : 'the tunnel server closed the stream');
+    if (timedOut) throw new TunnelOpenError('timeout', `no answer within ${timeoutMs} ms`);
+    throw new TunnelOpenError('server-unavailable', 'the tunnel server closed the stream', true);
   }
   const frame = decodeFrame(first);
   if (frame.kind.case !== 'opened') {
