@@ -1,8 +1,6 @@
 import { parseAddress, formatAddress } from '../config/address.js';
 import { mergeAllowEntries, parseAllowFlag, type AllowFlagEntry } from '../config/allow-flag.js';
 import { parseProxyUrl } from '../config/proxy.js';
-import { loadServerConfig } from '../config/server.js';
-import { resolveStore } from '../config/store.js';
 import { dnsServerSchema } from '../config/host.js';
 import { TARGET_CERT_KINDS, certificateNote, type TargetCertKind } from '../bundle/render.js';
 import { BUNDLE_FILES, writeBundle } from '../bundle/write-bundle.js';
@@ -12,6 +10,7 @@ import { VERSION } from '../version.js';
 import { isIdentityName, parseCidrFlags } from './cmd-identity.js';
 import { UsageError } from './usage.js';
 import { parseCommandLine } from './args.js';
+import { serverStoreFromFlags } from './server-store-flags.js';
 
 export const AGENT_BUNDLE_HELP = `Usage: causeway agent-bundle --name NAME --server HOST:PORT --allow HOST:PORT[,PORT...] [--allow ...] --out DIR [options]
 
@@ -95,16 +94,7 @@ export async function agentBundleCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${AGENT_BUNDLE_HELP}\n`);
     return 0;
   }
-  if (values['data-dir'] !== undefined && values.config !== undefined) throw new UsageError('give --data-dir or --config, not both', 'agent-bundle');
-  const config = values.config !== undefined ? loadServerConfig(values.config) : undefined;
-  // The registry the servers read: with PostgreSQL replicas, a SQLite file in the data directory would
-  // hold an identity no server knows.
-  const store = resolveStore({
-    flag: values.store,
-    store: config?.store,
-    passwordFlag: values['store-password-file'],
-    passwordFile: config?.storePasswordFile,
-  });
+  const { config, store } = serverStoreFromFlags(values, 'agent-bundle');
   const options = { ...parseBundleFlags({ ...values, 'data-dir': values['data-dir'] ?? config?.dataDir ?? './data' }), store };
   const result = await writeBundle(options);
   const out = options.outDir;

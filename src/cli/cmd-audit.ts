@@ -1,12 +1,11 @@
 import { AUDIT_EVENT_TYPES } from '../audit/events.js';
 import { formatJsonLines, formatTable, parseSince } from '../audit/query.js';
 import { AUDIT_DB_FILE } from '../audit/sqlite-store.js';
-import { resolveStore } from '../config/store.js';
 import { openAuditReader } from '../store/open-stores.js';
 import { parseDuration } from '../config/duration.js';
-import { loadServerConfig } from '../config/server.js';
 import { UsageError } from './usage.js';
 import { parseCommandLine } from './args.js';
+import { serverStoreFromFlags } from './server-store-flags.js';
 
 export const AUDIT_HELP = `Usage: causeway audit query  (--data-dir DIR | --config server.yaml | --store URL) [filters] [--format table|json]
        causeway audit verify (--data-dir DIR | --config server.yaml | --store URL)
@@ -56,14 +55,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${AUDIT_HELP}\n`);
     return 0;
   }
-  if (values['data-dir'] && values.config) throw new UsageError('give --data-dir or --config, not both', 'audit');
-  const config = values.config ? loadServerConfig(values.config) : undefined;
-  const resolved = resolveStore({
-    flag: values.store,
-    store: config?.store,
-    passwordFlag: values['store-password-file'],
-    passwordFile: config?.storePasswordFile,
-  });
+  const { config, store: resolved } = serverStoreFromFlags(values, 'audit');
   const dataDir = resolved.target.kind === 'postgres' ? (values['data-dir'] ?? config?.dataDir ?? '.') : dataDirOf(values['data-dir'], config?.dataDir);
   const store = await openAuditReader(resolved, dataDir);
   try {

@@ -6,13 +6,13 @@ import { ALLOWED_TOKEN_ALGORITHMS, keyFitsAlgorithm } from '../auth/token-algori
 import { isRole } from '../pki/spiffe.js';
 import { addIdentityKey, createIdentity } from '../registry/create-identity.js';
 import type { IdentityRecord } from '../registry/identity-store.js';
-import { resolveStore, type ResolvedStore } from '../config/store.js';
+import type { ResolvedStore } from '../config/store.js';
 import type { IdentityStore } from '../registry/identity-store.js';
 import { openIdentities } from '../store/open-stores.js';
 import { canonicalCidr, MAX_CIDRS_PER_IDENTITY } from '../registry/source-cidr.js';
-import { loadServerConfig } from '../config/server.js';
 import { UsageError } from './usage.js';
 import { parseCommandLine } from './args.js';
+import { serverStoreFromFlags } from './server-store-flags.js';
 
 export const IDENTITY_HELP = `Usage: causeway identity <create|list|show|disable|enable|add-key|remove-key|set-cidrs> [options]
 
@@ -98,15 +98,8 @@ export async function identityCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${IDENTITY_HELP}\n`);
     return 0;
   }
-  if (values['data-dir'] !== undefined && values.config !== undefined) throw new UsageError('give --data-dir or --config, not both', 'identity');
-  const config = values.config !== undefined ? loadServerConfig(values.config) : undefined;
+  const { config, store } = serverStoreFromFlags(values, 'identity');
   const dataDir = values['data-dir'] ?? config?.dataDir ?? './data';
-  const store: ResolvedStore = resolveStore({
-    flag: values.store,
-    store: config?.store,
-    passwordFlag: values['store-password-file'],
-    passwordFile: config?.storePasswordFile,
-  });
   const withStore = <T>(dir: string, use: (s: IdentityStore) => Promise<T>): Promise<T> => withIdentityStore(store, dir, use);
   const fail = (message: string): never => {
     throw new UsageError(message, 'identity');
