@@ -10,7 +10,7 @@ import { VERSION } from '../version.js';
 import { isIdentityName, parseCidrFlags } from './cmd-identity.js';
 import { UsageError } from './usage.js';
 import { parseCommandLine } from './args.js';
-import { serverStoreFromFlags } from './server-store-flags.js';
+import { SERVER_STORE_OPTIONS, serverStoreFromFlags } from './server-store-flags.js';
 
 export const AGENT_BUNDLE_HELP = `Usage: causeway agent-bundle --name NAME --server HOST:PORT --allow HOST:PORT[,PORT...] [--allow ...] --out DIR [options]
 
@@ -70,10 +70,7 @@ export async function agentBundleCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandLine({
     args: argv,
     options: {
-      'data-dir': { type: 'string' },
-      config: { type: 'string' },
-      store: { type: 'string' },
-      'store-password-file': { type: 'string' },
+      ...SERVER_STORE_OPTIONS,
       name: { type: 'string' },
       server: { type: 'string' },
       'server-name': { type: 'string' },

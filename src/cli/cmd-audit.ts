@@ -5,7 +5,7 @@ import { openAuditReader } from '../store/open-stores.js';
 import { parseDuration } from '../config/duration.js';
 import { UsageError } from './usage.js';
 import { parseCommandLine } from './args.js';
-import { serverStoreFromFlags } from './server-store-flags.js';
+import { SERVER_STORE_OPTIONS, serverStoreFromFlags } from './server-store-flags.js';
 
 export const AUDIT_HELP = `Usage: causeway audit query  (--data-dir DIR | --config server.yaml | --store URL) [filters] [--format table|json]
        causeway audit verify (--data-dir DIR | --config server.yaml | --store URL)
@@ -38,10 +38,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
     args: rest,
     strict: true,
     options: {
-      'data-dir': { type: 'string' },
-      config: { type: 'string' },
-      store: { type: 'string' },
-      'store-password-file': { type: 'string' },
+      ...SERVER_STORE_OPTIONS,
       since: { type: 'string' },
       until: { type: 'string' },
       identity: { type: 'string' },

@@ -12,7 +12,7 @@ import { openIdentities } from '../store/open-stores.js';
 import { canonicalCidr, MAX_CIDRS_PER_IDENTITY } from '../registry/source-cidr.js';
 import { UsageError } from './usage.js';
 import { parseCommandLine } from './args.js';
-import { serverStoreFromFlags } from './server-store-flags.js';
+import { SERVER_STORE_OPTIONS, serverStoreFromFlags } from './server-store-flags.js';
 
 export const IDENTITY_HELP = `Usage: causeway identity <create|list|show|disable|enable|add-key|remove-key|set-cidrs> [options]
 
@@ -77,10 +77,7 @@ export async function identityCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandLine({
     args: rest,
     options: {
-      'data-dir': { type: 'string' },
-      config: { type: 'string' },
-      store: { type: 'string' },
-      'store-password-file': { type: 'string' },
+      ...SERVER_STORE_OPTIONS,
       name: { type: 'string' },
       role: { type: 'string' },
       server: { type: 'string' },

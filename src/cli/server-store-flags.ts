@@ -2,6 +2,14 @@ import { loadServerConfig, type ServerConfig } from '../config/server.js';
 import { resolveStore, type ResolvedStore } from '../config/store.js';
 import { UsageError } from './usage.js';
 
+/** The parseArgs options behind {@link ServerStoreFlags}, spread into each command's own. */
+export const SERVER_STORE_OPTIONS = {
+  'data-dir': { type: 'string' },
+  config: { type: 'string' },
+  store: { type: 'string' },
+  'store-password-file': { type: 'string' },
+} as const;
+
 /** The flags every admin command that reaches the server's stores takes. */
 export interface ServerStoreFlags {
   config?: string | undefined;
