@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 
 /**
@@ -30,9 +30,15 @@ export const MAX_SECRET_FILE_BYTES = 4096;
  */
 export function credentialsFile(configured: string | undefined, source: string, env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env[CREDENTIALS_FILE_ENV];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  if (configured !== undefined) return configured;
+  if (fromEnv !== undefined && fromEnv !== '') return existing(fromEnv, CREDENTIALS_FILE_ENV);
+  if (configured !== undefined) return existing(configured, `credentials: in ${source}`);
   throw new ConfigError('ERR_CONFIG_INVALID', source, `required: the credential file (or set ${CREDENTIALS_FILE_ENV})`, { field: 'credentials' });
+}
+
+/** `file` when something is there; else an error that says which setting named the missing file. */
+function existing(file: string, namedBy: string): string {
+  if (!existsSync(file)) throw new ConfigError('ERR_CONFIG_MISSING', file, `credential file not found (named by ${namedBy})`);
+  return file;
 }
 
 /**

@@ -8,10 +8,22 @@ import { tempDir } from './temp-dir.js';
 
 describe('credentialsFile', () => {
   it('takes CAUSEWAY_CREDENTIALS_FILE over the config, then the config', () => {
-    assert.equal(credentialsFile('/etc/causeway/agent.json', 'agent.yaml', { CAUSEWAY_CREDENTIALS_FILE: '/run/creds/agent.json' }), '/run/creds/agent.json');
-    assert.equal(credentialsFile('/etc/causeway/agent.json', 'agent.yaml', { CAUSEWAY_CREDENTIALS_FILE: '' }), '/etc/causeway/agent.json');
-    assert.equal(credentialsFile(undefined, 'agent.yaml', { CAUSEWAY_CREDENTIALS_FILE: '/run/creds/agent.json' }), '/run/creds/agent.json');
+    const dir = tempDir();
+    const [mounted, configured] = [dir.write('mounted.json', '{}'), dir.write('agent.json', '{}')];
+    assert.equal(credentialsFile(configured, 'agent.yaml', { CAUSEWAY_CREDENTIALS_FILE: mounted }), mounted);
+    assert.equal(credentialsFile(configured, 'agent.yaml', { CAUSEWAY_CREDENTIALS_FILE: '' }), configured);
+    assert.equal(credentialsFile(undefined, 'agent.yaml', { CAUSEWAY_CREDENTIALS_FILE: mounted }), mounted);
   });
+
+  const missing: ReadonlyArray<readonly [string, string | undefined, NodeJS.ProcessEnv, RegExp]> = [
+    ['the config names a file that is not there', '/nonexistent/agent.json', {}, /^\/nonexistent\/agent\.json: credential file not found \(named by credentials: in agent\.yaml\)$/],
+    ['the variable names a file that is not there', '/nonexistent/agent.json', { CAUSEWAY_CREDENTIALS_FILE: '/run/none.json' }, /^\/run\/none\.json: credential file not found \(named by CAUSEWAY_CREDENTIALS_FILE\)$/],
+  ];
+  for (const [name, configured, env, message] of missing) {
+    it(`says which setting named it when ${name}`, () => {
+      assert.throws(() => credentialsFile(configured, 'agent.yaml', env), (err: unknown) => err instanceof ConfigError && err.code === 'ERR_CONFIG_MISSING' && message.test(err.message));
+    });
+  }
 
   it('names the field and the variable when neither is set', () => {
     assert.throws(
