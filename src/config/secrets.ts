@@ -21,6 +21,7 @@ export const PROXY_PASSWORD_FILE_ENV = 'CAUSEWAY_PROXY_PASSWORD_FILE';
 
 /** Largest secret file read (tokens, passwords): anything bigger is a wrong path. */
 export const MAX_SECRET_FILE_BYTES = 4096;
+const GROUP_OTHER_BITS = 0o077;
 
 /**
  * The credential file to use: `CAUSEWAY_CREDENTIALS_FILE` when set (it wins over the config, so a
@@ -53,11 +54,12 @@ export function adminToken(env: NodeJS.ProcessEnv = process.env): string | undef
 }
 
 /**
- * Reads a one-line secret (token, password) from a file: a regular file of at most
- * {@link MAX_SECRET_FILE_BYTES}, one trailing newline dropped, not empty. Errors name the file and
- * `what`, never the contents.
+ * Reads a secret (token, password, passphrase) from a file: a regular file of at most
+ * {@link MAX_SECRET_FILE_BYTES}, one trailing newline dropped, not empty; by default one line.
+ * `ownerOnly` also refuses a file that group or others can read (like the CA keys a passphrase
+ * unlocks). Errors name the file and `what`, never the contents.
  */
-export function readSecretFile(file: string, what: string): string {
+export function readSecretFile(file: string, what: string, options: { ownerOnly?: boolean; oneLine?: boolean } = {}): string {
   let fd: number;
   try {
     fd = openSecretFile(file);
@@ -70,13 +72,16 @@ export function readSecretFile(file: string, what: string): string {
     if (!stats.isFile() || stats.size > MAX_SECRET_FILE_BYTES) {
       throw new ConfigError('ERR_CONFIG_INVALID', file, `expected the ${what} in a regular file of at most ${MAX_SECRET_FILE_BYTES} bytes`);
     }
+    if (options.ownerOnly && process.platform !== 'win32' && (stats.mode & GROUP_OTHER_BITS) !== 0) {
+      throw new ConfigError('ERR_CONFIG_INVALID', file, `${what} file is readable by others; run: chmod 600 ${file}`);
+    }
     const bytes = readAtMost(fd, MAX_SECRET_FILE_BYTES);
     if (bytes.length > MAX_SECRET_FILE_BYTES) {
       throw new ConfigError('ERR_CONFIG_INVALID', file, `expected the ${what} in a regular file of at most ${MAX_SECRET_FILE_BYTES} bytes`);
     }
     const text = bytes.toString('utf8').replace(/\r?\n$/, '');
     if (text === '') throw new ConfigError('ERR_CONFIG_INVALID', file, `${what} file is empty`);
-    if (/[\r\n]/.test(text)) throw new ConfigError('ERR_CONFIG_INVALID', file, `${what} file must hold one line`);
+    if ((options.oneLine ?? true) && /[\r\n]/.test(text)) throw new ConfigError('ERR_CONFIG_INVALID', file, `${what} file must hold one line`);
     return text;
   } finally {
     closeSync(fd);
@@ -88,7 +93,7 @@ export function readSecretFile(file: string, what: string): string {
  * would otherwise block the whole process at start-up, silently; non-blocking, it opens at once and
  * the regular-file check that follows refuses it.
  */
-export function openSecretFile(file: string): number {
+function openSecretFile(file: string): number {
   return openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0));
 }
 
@@ -96,7 +101,7 @@ export function openSecretFile(file: string): number {
  * Up to `max + 1` bytes of `fd` from its start: a file that grew after its size was checked, or one
  * whose size says 0 (`/proc`), is never read whole. More than `max` bytes means it is too large.
  */
-export function readAtMost(fd: number, max: number): Buffer {
+function readAtMost(fd: number, max: number): Buffer {
   const buffer = Buffer.alloc(max + 1);
   let length = 0;
   while (length < buffer.length) {

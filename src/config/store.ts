@@ -43,5 +43,5 @@ export function resolveStore(
   if (parsed.target.kind === 'sqlite') {
     return { target: parsed.target };
   }
-  return { target: parsed.target, password: passwordFile ? readPassphraseFile(passwordFile) : undefined };
+  return { target: parsed.target, password: passwordFile ? readPassphraseFile(passwordFile, 'store password') : undefined };
 }
