@@ -10,11 +10,11 @@ import { stringify } from 'yaml';
 import { initCa } from '../../src/pki/ca.js';
 import { GrpcStatus } from '../../src/protocol/grpc-status.js';
 import { CAUSEWAY_BIN, launch, type LaunchedProgram } from '../../src/quickstart/launch.js';
-import { freePort } from '../support/free-port.js';
 import { ISSUE, issuanceRequest, rawCall, type CredentialFile } from '../support/issuance.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { getJson, pollUntil, type ServerStatus } from '../support/status.js';
 import { connectThroughProxy, listenTcp, ProxyRefusal } from '../support/targets.js';
+import { writeReplicaConfigs } from '../support/replica-configs.js';
 
 const DOMAIN = 'test.causeway';
 const AGENT = `pg-agent@agents.${DOMAIN}`;
@@ -156,27 +156,11 @@ describe('server replicas sharing state in PostgreSQL', () => {
     // The replicas share the CA material; everything else they share lives in PostgreSQL.
     const dataDir = join(dir, 'data');
     await initCa(join(dataDir, 'ca'), { trustDomain: DOMAIN });
-    const configs = await Promise.all(
-      (['A', 'B'] as const).map(async (id) => {
-        const port = await freePort();
-        const config = join(dir, `${id}.yaml`);
-        writeFileSync(
-          config,
-          stringify({
-            listen: `127.0.0.1:${port}`,
-            admin: '127.0.0.1:0',
-            dataDir,
-            serverNames: ['localhost', '127.0.0.1'],
-            acl: [{ clients: [`*@clients.${DOMAIN}`], agents: [AGENT] }],
-            limits: { drainTimeout: '1s' },
-            replica: { id, count: 2 },
-            store: storeUrl,
-            storePasswordFile: postgres.passwordFile,
-          }),
-        );
-        return { id, port, config };
-      }),
-    );
+    const configs = await writeReplicaConfigs(dir, ['A', 'B'] as const, {
+      dataDir,
+      acl: [{ clients: [`*@clients.${DOMAIN}`], agents: [AGENT] }],
+      extra: { store: storeUrl, storePasswordFile: postgres.passwordFile },
+    });
     // Both start at once on an empty database: the schema migration must run once, under its lock.
     const started = await Promise.all(configs.map((c) => launch(['server', '--config', c.config], { logFile: join(dir, 'logs', `${c.id}.log`) })));
     configs.forEach((c, i) => {

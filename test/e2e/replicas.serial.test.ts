@@ -8,9 +8,10 @@ import { stringify } from 'yaml';
 import { initCa } from '../../src/pki/ca.js';
 import { launch, type LaunchedProgram } from '../../src/quickstart/launch.js';
 import { createIdentity } from '../../src/registry/create-identity.js';
-import { freePort, startHaproxy } from '../support/haproxy.js';
+import { startHaproxy } from '../support/haproxy.js';
 import { getJson, pollUntil, type ServerStatus } from '../support/status.js';
 import { connectThroughProxy, listenTcp } from '../support/targets.js';
+import { writeReplicaConfigs } from '../support/replica-configs.js';
 
 const AGENT = 'ha-agent@agents.test.causeway';
 const clientName = (i: number): string => `ha-client-${i}@clients.test.causeway`;
@@ -51,24 +52,8 @@ describe('server replicas behind HAProxy', () => {
     echo = await listenTcp((socket) => socket.pipe(socket));
     const dataDir = join(dir, 'data');
     await initCa(join(dataDir, 'ca'), { trustDomain: 'test.causeway' });
-    for (const id of ['r1', 'r2']) {
-      const port = await freePort();
-      const config = join(dir, `${id}.yaml`);
-      writeFileSync(
-        config,
-        stringify({
-          listen: `127.0.0.1:${port}`,
-          admin: '127.0.0.1:0',
-          dataDir,
-          serverNames: ['localhost', '127.0.0.1'],
-          acl: [{ clients: ['ha-client-*@clients.test.causeway'], agents: [AGENT] }],
-          limits: { drainTimeout: '1s' },
-          replica: { id, count: 2 },
-        }),
-      );
-      const r = { id, port, config };
-      replicas.push({ ...r, program: await startReplica(r) });
-    }
+    const configs = await writeReplicaConfigs(dir, ['r1', 'r2'], { dataDir, acl: [{ clients: ['ha-client-*@clients.test.causeway'], agents: [AGENT] }] });
+    for (const r of configs) replicas.push({ ...r, program: await startReplica(r) });
     haproxy = await startHaproxy(dir, replicas.map((r) => r.port));
     const lb = `127.0.0.1:${haproxy.port}`;
     await createIdentity({ dataDir, name: AGENT, role: 'agent', server: lb, serverName: 'localhost', out: join(dir, 'agent.json') });

@@ -15,6 +15,7 @@ import { createPgPool, migrate, MIGRATION_LOCK, QUERY_TIMEOUT_MS } from '../../.
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import type { RegistryErrorCode } from '../../../src/registry/identity-store.js';
 import { newKey, rejectsWith } from '../../support/registry.js';
+import { pollUntil } from '../../support/status.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-30T12:00:00Z');
@@ -91,14 +92,6 @@ const BACKENDS: Backend[] = [
     },
   },
 ];
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** `pool` with `after(sql)` awaited after each of its queries (and those of clients it hands out) answers. */
 function afterQueries(pool: pg.Pool, after: (text: string) => Promise<void>): pg.Pool {
@@ -289,19 +282,19 @@ for (const backend of BACKENDS) {
         const [a, b] = [await f.open('a'), await f.open('b')];
         let heard = 0;
         b.watch(() => heard++);
-        await until(() => heard >= 1, 'the first check once listening');
+        await pollUntil(() => heard >= 1, 5000, 'the first check once listening');
         const before = heard;
         await a.identities.create('w@clients.test', 'client', undefined);
-        await until(() => heard >= before + 1, 'the create notification');
+        await pollUntil(() => heard >= before + 1, 5000, 'the create notification');
         await a.identities.setEnabled('w@clients.test', false);
-        await until(() => heard >= before + 2, 'the disable notification');
+        await pollUntil(() => heard >= before + 2, 5000, 'the disable notification');
         // A failed change (unknown identity) is rolled back and announces nothing.
         await assert.rejects(a.identities.setEnabled('nobody@clients.test', false), rejectsWith('ERR_IDENTITY_UNKNOWN'));
         await new Promise((resolve) => setTimeout(resolve, 200));
         assert.equal(heard, before + 2);
         await postgres.stop();
         await postgres.start();
-        await until(() => heard >= before + 3, 'the check after the listener reconnected');
+        await pollUntil(() => heard >= before + 3, 5000, 'the check after the listener reconnected');
       });
 
       it('verifies one snapshot: another replica pruning while verify runs is not tampering', async () => {
@@ -380,7 +373,7 @@ for (const backend of BACKENDS) {
         } finally {
           await postgres.start();
         }
-        await until(async () => (await store.flush(), store.backlog().pending === 0), 'the buffered records written');
+        await pollUntil(async () => (await store.flush(), store.backlog().pending === 0), 5000, 'the buffered records written');
         const report = await store.verify();
         assert.equal(report.ok, true, JSON.stringify(report));
         assert.equal(report.checked, 3);
